@@ -1,0 +1,56 @@
+"""The shared figure style: one look for every paper's figures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+# Line roles shared by all papers: simulation solid, theory thick dotted, linear reference dashed.
+SIMULATION = {"linestyle": "-", "linewidth": 1.5}
+THEORY = {"linestyle": ":", "linewidth": 3.0, "alpha": 0.9}
+REFERENCE = {"linestyle": "--", "linewidth": 1.5}
+PHASE_COLOURS = {"lazy": "#cfe8cf", "catapult": "#fde7c4", "divergent": "#f6c9c9"}
+
+
+def apply() -> None:
+    """Set the shared seaborn/matplotlib style."""
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.titlesize": 11, "legend.fontsize": 8})
+
+
+def panels(n: int, ncols: int = 3, size: float = 3.6, title: str | None = None):
+    """A figure with ``n`` panels in a grid; returns ``(fig, flat list of axes)``."""
+    apply()
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 0.85 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    for ax, letter in zip(flat, "abcdefghijklmnop"):
+        ax.set_title(f"({letter})", loc="left", fontsize=10, fontweight="bold")
+    if title:
+        fig.suptitle(title)
+    return fig, flat[:n]
+
+
+def colours(values, cmap: str = "viridis_r") -> dict:
+    """A colour per value along a continuous colormap (e.g. leaky slope or learning rate)."""
+    values = sorted(set(values))
+    cm = plt.get_cmap(cmap)
+    span = (max(values) - min(values)) or 1.0
+    return {v: cm(0.1 + 0.8 * (v - min(values)) / span) for v in values}
+
+
+def save(fig, png_path, pdf_path) -> None:
+    """Save a figure as PNG and PDF atomically and close it."""
+    from .io import _atomic
+
+    fig.tight_layout()
+    _atomic(png_path, lambda tmp: fig.savefig(tmp, format="png"))
+    _atomic(pdf_path, lambda tmp: fig.savefig(tmp, format="pdf"))
+    plt.close(fig)

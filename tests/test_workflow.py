@@ -1,0 +1,114 @@
+"""The real workflow, end to end on the smoke config (no mocks)."""
+
+import re
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from relurepro import config as rcfg
+from relurepro.io import PROVENANCE_COLUMNS
+from relurepro.registry import plugin
+
+from .conftest import ROOT, snakemake
+
+pytestmark = pytest.mark.slow
+
+# Claims that cannot pass at smoke size, each with the reason; every other claim must pass.
+SMOKE_EXCEPTIONS: dict[str, str] = {}
+
+
+def _smoke_cfg():
+    return rcfg.load(ROOT / "config" / "smoke.yaml", ROOT / "workflow" / "schemas")
+
+
+def test_every_output_of_the_contract_exists(smoke_run):
+    results = smoke_run["project"] / "results"
+    cfg = _smoke_cfg()
+    for paper in rcfg.enabled_papers(cfg):
+        assert (results / paper / "runs.parquet").stat().st_size > 0
+        assert (results / paper / "baselines.parquet").exists()
+        stems = plugin(paper).figures(rcfg.paper_config(cfg, paper))
+        assert stems, f"{paper} renders no figures"
+        for stem in stems:
+            for ext in ("png", "pdf"):
+                path = results / paper / "figures" / f"{stem}.{ext}"
+                assert path.stat().st_size > 5000, path
+            assert (results / paper / "figures" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert (ROOT / "workflow" / "report" / f"{stem}.rst").exists(), f"no caption for {stem}"
+    assert (results / "claims.md").read_text().startswith("# Claims")
+    html = (results / "report.html").read_text(errors="replace")
+    assert len(html) > 10000 and "claims" in html.lower()
+
+
+def test_parquet_schemas_and_provenance(smoke_run):
+    results = smoke_run["project"] / "results"
+    for paper in rcfg.enabled_papers(_smoke_cfg()):
+        runs = pd.read_parquet(results / paper / "runs.parquet")
+        for col in ["paper", "experiment", "point", "seed", "member", "step", "metric", "value", *PROVENANCE_COLUMNS]:
+            assert col in runs.columns, f"{paper} runs.parquet lacks {col}"
+        assert (runs["paper"] == paper).all()
+        assert runs["torch_version"].str.startswith("2.").all()
+        assert runs["device"].isin(["cpu"]).all()
+        assert runs["config_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+    claims = pq.read_table(results / "claims.parquet").to_pandas()
+    expected = ["paper", "claim_id", "description", "statistic", "value", "threshold", "direction", "passed", "n_seeds"]
+    assert set(expected) <= set(claims.columns)
+    assert claims["claim_id"].is_unique
+
+
+@pytest.mark.parametrize("paper", ["zhang2024", "meltzer2023"])
+def test_claims_pass_on_smoke(smoke_run, paper):
+    claims = pd.read_parquet(smoke_run["project"] / "results" / "claims.parquet")
+    mine = claims[(claims["paper"] == paper) & (claims["direction"] != "report")]
+    assert len(mine) > 0
+    failed = mine[~mine["passed"].astype(bool) & ~mine["claim_id"].isin(SMOKE_EXCEPTIONS)]
+    assert failed.empty, (
+        "claims failed on smoke:\n" + failed[["claim_id", "value", "direction", "threshold"]].to_string()
+    )
+
+
+def test_second_run_has_nothing_to_do(smoke_run):
+    proc = snakemake(smoke_run["project"], "-n", "--configfile", "config/smoke.yaml")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def _planned_jobs(output: str) -> list[tuple[str, dict]]:
+    jobs, rule = [], None
+    for line in output.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            rule = m.group(1)
+            jobs.append((rule, {}))
+        elif line.strip().startswith("wildcards:") and jobs:
+            pairs = line.split(":", 1)[1].split(",")
+            jobs[-1][1].update(dict(p.strip().split("=", 1) for p in pairs if "=" in p))
+    return jobs
+
+
+def test_changing_one_width_reruns_only_that_job(smoke_run, tmp_path):
+    project = smoke_run["project"]
+    cfg = yaml.safe_load((project / "config" / "smoke.yaml").read_text())
+    e3 = cfg["papers"]["zhang2024"].setdefault("experiments", {}).setdefault("E3", {})
+    before = set(rcfg.build_grid(_smoke_cfg())["zhang2024"])
+    e3["H"] = _smoke_cfg()["papers"]["zhang2024"]["experiments"]["E3"]["H"] + 2
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    after = set(rcfg.build_grid(rcfg.load(changed, ROOT / "workflow" / "schemas"))["zhang2024"])
+    new_keys = after - before
+    assert len(new_keys) == 1 and next(iter(new_keys)).startswith("E3/")
+    proc = snakemake(project, "-n", "--configfile", str(changed))
+    planned = _planned_jobs(proc.stdout + proc.stderr)
+    trained = {(w["paper"], f"{w['experiment']}/{w['point']}") for rule, w in planned if rule == "train"}
+    assert trained == {("zhang2024", k) for k in new_keys}
+    assert not any(w.get("paper") == "meltzer2023" for _, w in planned)
+    assert {w["experiment"] for rule, w in planned if rule == "baselines"} == {"E3"}
+
+
+def test_bad_config_stops_before_any_job(smoke_run, tmp_path):
+    project = smoke_run["project"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"papers": {"zhang2024": {"experiments": {"E1": {"width2": -3}}}}}))
+    proc = snakemake(project, "-n", "--configfile", str(bad), check=False)
+    assert proc.returncode != 0
+    assert "papers.zhang2024.experiments.E1.width2" in proc.stdout + proc.stderr

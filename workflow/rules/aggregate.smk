@@ -1,0 +1,18 @@
+# Stage 4: one runs table and one baselines table per paper, with provenance.
+
+
+rule aggregate:
+    input:
+        runs=lambda w: run_files(w.paper),
+        baselines=lambda w: [
+            f"results/{w.paper}/baselines/{e}.parquet" for e in experiments(w.paper)
+        ],
+    output:
+        runs="results/{paper}/runs.parquet",
+        baselines="results/{paper}/baselines.parquet",
+    log:
+        "logs/{paper}/aggregate.log",
+    conda:
+        ENV
+    script:
+        "../scripts/aggregate.py"

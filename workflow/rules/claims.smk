@@ -1,0 +1,37 @@
+# Stage 6: each paper's acceptance checks, then one table for all papers.
+
+
+rule paper_claims:
+    input:
+        runs="results/{paper}/runs.parquet",
+        baselines="results/{paper}/baselines.parquet",
+    output:
+        "results/{paper}/claims.parquet",
+    log:
+        "logs/{paper}/claims.log",
+    conda:
+        ENV
+    params:
+        cfg=lambda w: PAPER_CFG[w.paper],
+    script:
+        "../scripts/paper_claims.py"
+
+
+rule claims:
+    input:
+        expand("results/{paper}/claims.parquet", paper=PAPERS),
+    output:
+        parquet=report(
+            "results/claims.parquet",
+            caption="../report/claims.rst",
+            category="Claims",
+        ),
+        md="results/claims.md",
+    log:
+        "logs/claims.log",
+    conda:
+        ENV
+    params:
+        config_hash=CONFIG_HASH,
+    script:
+        "../scripts/claims.py"

@@ -1,0 +1,26 @@
+# Stage 2: one job per (paper, experiment, shape point); members train as one ensemble.
+
+
+rule train:
+    input:
+        unpack(lambda w: {n: data_file(w.paper, n) for n in job_of(w).datasets}),
+    output:
+        "results/{paper}/runs/{experiment}/{point}.parquet",
+    log:
+        "logs/{paper}/train/{experiment}/{point}.log",
+    benchmark:
+        "benchmarks/{paper}/train/{experiment}/{point}.tsv"
+    conda:
+        ENV
+    threads: config["train_threads"]
+    resources:
+        mem_mb=config["train_mem_mb"],
+        runtime=config["train_runtime_min"],
+        gpu=1 if USE_GPU else 0,
+    params:
+        job=lambda w: job_of(w).params,
+        datasets=lambda w: job_of(w).datasets,
+        device=config["device"],
+        dtype=config["dtype"],
+    script:
+        "../scripts/train.py"

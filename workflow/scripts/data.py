@@ -1,0 +1,7 @@
+from _entry import logged
+
+from relurepro import stages
+
+with logged(snakemake):  # noqa: F821
+    w = snakemake.wildcards  # noqa: F821
+    stages.data(w.paper, w.dataset, snakemake.params.spec, snakemake.output[0])  # noqa: F821

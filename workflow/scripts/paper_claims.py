@@ -1,0 +1,7 @@
+from _entry import logged
+
+from relurepro import stages
+
+with logged(snakemake):  # noqa: F821
+    sm = snakemake  # noqa: F821
+    stages.paper_claims(sm.wildcards.paper, sm.input.runs, sm.input.baselines, dict(sm.params.cfg), sm.output[0])

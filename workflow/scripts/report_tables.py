@@ -1,0 +1,9 @@
+from _entry import logged
+
+from relurepro import stages
+
+with logged(snakemake):  # noqa: F821
+    sm = snakemake  # noqa: F821
+    stages.report_tables(
+        sm.input.claims, list(sm.params.papers), dict(sm.params.cfg), sm.output.claims, sm.output.choices
+    )
