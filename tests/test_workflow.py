@@ -16,7 +16,12 @@ from .conftest import ROOT, snakemake
 pytestmark = pytest.mark.slow
 
 # Claims that cannot pass at smoke size, each with the reason; every other claim must pass.
-SMOKE_EXCEPTIONS: dict[str, str] = {}
+SMOKE_EXCEPTIONS: dict[str, str] = {
+    "zhang2024.E4.half_time": "finite width: at H=100 the weakest mode at alpha=0 is half-learned ~2.2% late on the "
+    "default draw (0.34% at H=400), above the 2% threshold; reported as failed in the quick run too",
+    "meltzer2023.E_c4.dead_network_sparse": "the smoke grid (width 256, coarse learning rates) has no dead network, "
+    "so the statistic is undefined (NaN)",
+}
 
 
 def _smoke_cfg():
@@ -91,7 +96,7 @@ def test_changing_one_width_reruns_only_that_job(smoke_run, tmp_path):
     cfg = yaml.safe_load((project / "config" / "smoke.yaml").read_text())
     e3 = cfg["papers"]["zhang2024"].setdefault("experiments", {}).setdefault("E3", {})
     before = set(rcfg.build_grid(_smoke_cfg())["zhang2024"])
-    e3["H"] = _smoke_cfg()["papers"]["zhang2024"]["experiments"]["E3"]["H"] + 2
+    e3["H"] = [h + 2 for h in _smoke_cfg()["papers"]["zhang2024"]["experiments"]["E3"]["H"]]
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     after = set(rcfg.build_grid(rcfg.load(changed, ROOT / "workflow" / "schemas"))["zhang2024"])
