@@ -52,7 +52,7 @@ format: $(STAMP)
 
 archive: $(STAMP)
 	$(SNAKEMAKE) --profile profiles/default $(CONFIG) --report results/report.html
-	$(SNAKEMAKE) --profile profiles/default $(CONFIG) archive
+	$(SNAKEMAKE) archive --profile profiles/default $(CONFIG)
 
 clean:
 	rm -rf results logs benchmarks .snakemake

@@ -16,7 +16,7 @@ RERENDER = ["figure", "paper_claims", "claims", "report_tables"]
 def test_archive_restore_rerender(smoke_run, tmp_path):
     origin = tmp_path / "origin"
     shutil.copytree(smoke_run["project"], origin, symlinks=True)
-    snakemake(origin, "--configfile", "config/smoke.yaml", "archive")
+    snakemake(origin, "archive", "--configfile", "config/smoke.yaml")
     archives = list((origin / "results" / "archive").glob("relurepro-*.tar.gz"))
     assert len(archives) == 1
     claims_md = (origin / "results" / "claims.md").read_bytes()
@@ -31,7 +31,7 @@ def test_archive_restore_rerender(smoke_run, tmp_path):
     assert restore.returncode == 0, restore.stderr
     (fresh / "results" / "claims.md").unlink()
     (fresh / "results" / "claims.parquet").unlink()
-    proc = snakemake(fresh, "--configfile", "config/smoke.yaml", "--rerun-triggers", "mtime", "--forcerun", *RERENDER)
+    proc = snakemake(fresh, "--rerun-triggers", "mtime", "--forcerun", *RERENDER, "--configfile", "config/smoke.yaml")
     out = proc.stdout + proc.stderr
     assert "rule train" not in out and "rule data" not in out and "rule baselines" not in out
     assert "rule figure" in out and "rule claims" in out
@@ -43,7 +43,7 @@ def test_archive_restore_rerender(smoke_run, tmp_path):
 def test_restore_refuses_a_corrupted_archive(smoke_run, tmp_path):
     origin = tmp_path / "origin"
     shutil.copytree(smoke_run["project"], origin, symlinks=True)
-    snakemake(origin, "--configfile", "config/smoke.yaml", "archive")
+    snakemake(origin, "archive", "--configfile", "config/smoke.yaml")
     archive = next((origin / "results" / "archive").glob("relurepro-*.tar.gz"))
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])

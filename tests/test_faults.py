@@ -31,10 +31,11 @@ def test_sigkilled_training_job_is_redone_bit_for_bit(smoke_run, tmp_path):
     reference = smoke_run["project"]
     target = _longest_smoke_job(reference)
     project = copy_project(tmp_path / "p")
-    log = project / target.replace("results/", "logs/").replace(".parquet", ".log")
+    paper, _, experiment, point = target.removesuffix(".parquet").split("/")[1:]
+    log = project / "logs" / paper / "train" / experiment / f"{point}.log"
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     proc = subprocess.Popen(
-        [str(BIN / "snakemake"), "--cores", "1", "--configfile", "config/smoke.yaml", target],
+        [str(BIN / "snakemake"), target, "--cores", "1", "--configfile", "config/smoke.yaml"],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -49,7 +50,7 @@ def test_sigkilled_training_job_is_redone_bit_for_bit(smoke_run, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (project / target).exists(), "a killed job left a file that looks complete"
-    snakemake(project, "--cores", "1", "--configfile", "config/smoke.yaml", target)
+    snakemake(project, target, "--cores", "1", "--configfile", "config/smoke.yaml")
     redone = pd.read_parquet(project / target)
     original = pd.read_parquet(reference / target)
     numeric = [c for c in original.columns if c not in ("created_at", "git_sha")]
@@ -89,7 +90,7 @@ def test_job_where_every_member_diverges_fails_loudly(smoke_run, tmp_path):
     bad.write_text(yaml.safe_dump(cfg))
     grid = rcfg.build_grid(rcfg.load(bad, ROOT / "workflow" / "schemas"))["meltzer2023"]
     targets = [f"results/meltzer2023/runs/{key}.parquet" for key in grid if key.startswith("E_c1/")]
-    proc = snakemake(project, "--cores", "1", "--configfile", str(bad), *targets, check=False)
+    proc = snakemake(project, *targets, "--cores", "1", "--configfile", str(bad), check=False)
     logs = {p: p.read_text() for p in (project / "logs" / "meltzer2023" / "train" / "E_c1").glob("*.log")}
     assert proc.returncode != 0
     assert any("every member diverged" in text for text in logs.values()), logs

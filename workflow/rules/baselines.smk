@@ -20,11 +20,13 @@ rule baselines:
         mem_mb=config["train_mem_mb"],
         runtime=config["train_runtime_min"],
     params:
-        points=lambda w: {
-            j.point: j.params
-            for j in GRID[w.paper].values()
-            if j.experiment == w.experiment
-        },
+        points=lambda w: canon(
+            {
+                j.point: j.params
+                for j in GRID[w.paper].values()
+                if j.experiment == w.experiment
+            }
+        ),
         datasets=lambda w: experiment_datasets(w.paper, w.experiment),
         dtype=config["dtype"],
     script:

@@ -12,7 +12,7 @@ rule paper_claims:
     conda:
         ENV
     params:
-        cfg=lambda w: PAPER_CFG[w.paper],
+        cfg=lambda w: canon(PAPER_CFG[w.paper]),
     script:
         "../scripts/paper_claims.py"
 

@@ -9,6 +9,6 @@ rule data:
     conda:
         ENV
     params:
-        spec=lambda w: DATASETS[w.paper][w.dataset],
+        spec=lambda w: canon(DATASETS[w.paper][w.dataset]),
     script:
         "../scripts/data.py"

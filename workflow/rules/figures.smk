@@ -18,7 +18,7 @@ rule figure:
     conda:
         ENV
     params:
-        cfg=lambda w: PAPER_CFG[w.paper],
+        cfg=lambda w: canon(PAPER_CFG[w.paper]),
         caption=lambda w: (
             Path(workflow.basedir) / "workflow" / "report" / f"{w.stem}.rst"
         ).read_text(),

@@ -24,6 +24,6 @@ rule report_tables:
         ENV
     params:
         papers=PAPERS,
-        cfg=config,
+        cfg=canon(config),
     script:
         "../scripts/report_tables.py"

@@ -1,3 +1,5 @@
+import json
+
 from _entry import logged
 
 from relurepro import stages
@@ -8,7 +10,7 @@ with logged(snakemake):  # noqa: F821
     stages.baselines(
         sm.wildcards.paper,
         sm.wildcards.experiment,
-        dict(sm.params.points),
+        json.loads(sm.params.points),
         list(sm.input.runs),
         paths,
         sm.output[0],

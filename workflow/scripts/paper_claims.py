@@ -1,7 +1,9 @@
+import json
+
 from _entry import logged
 
 from relurepro import stages
 
 with logged(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
-    stages.paper_claims(sm.wildcards.paper, sm.input.runs, sm.input.baselines, dict(sm.params.cfg), sm.output[0])
+    stages.paper_claims(sm.wildcards.paper, sm.input.runs, sm.input.baselines, json.loads(sm.params.cfg), sm.output[0])

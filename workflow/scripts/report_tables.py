@@ -1,3 +1,5 @@
+import json
+
 from _entry import logged
 
 from relurepro import stages
@@ -5,5 +7,5 @@ from relurepro import stages
 with logged(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
     stages.report_tables(
-        sm.input.claims, list(sm.params.papers), dict(sm.params.cfg), sm.output.claims, sm.output.choices
+        sm.input.claims, list(sm.params.papers), json.loads(sm.params.cfg), sm.output.claims, sm.output.choices
     )

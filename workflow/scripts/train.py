@@ -1,3 +1,5 @@
+import json
+
 from _entry import logged
 
 from relurepro import stages
@@ -6,6 +8,6 @@ from relurepro.papers import Job
 with logged(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
     w, p = sm.wildcards, sm.params
-    job = Job(w.experiment, w.point, dict(p.job), dict(p.datasets))
+    job = Job(w.experiment, w.point, json.loads(p.job), json.loads(p.datasets))
     paths = {name: sm.input[name] for name in job.datasets}
     stages.train(w.paper, job, paths, sm.output[0], device=p.device, dtype=p.dtype, threads=sm.threads)

@@ -35,10 +35,10 @@ Each paper is a subpackage ``relurepro.papers.<id>`` whose top-level module defi
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass, field
-
-import torch
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,22 @@ class Job:
 class Context:
     """Where and how a job runs."""
 
-    device: torch.device
-    dtype: torch.dtype
+    device: Any  # torch.device
+    dtype: Any  # torch.dtype
     log: callable = print
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """A module ``__getattr__`` that imports each interface function on first use.
+
+    Every pipeline job is a fresh process: a claims job should not pay for importing
+    torch. ``exports`` maps a name to its submodule; a name must differ from every
+    submodule's name, since importing a submodule binds it on the package.
+    """
+
+    def __getattr__(name: str):
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+
+    return __getattr__

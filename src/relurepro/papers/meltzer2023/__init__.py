@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .. import lazy_exports
 from .baselines import baselines
 from .claims import claims
-from .experiments import grid, make_dataset, train
 from .figures import figures
 
 CHOICES = {
@@ -26,3 +26,12 @@ CHOICES = {
 }
 
 __all__ = ["CHOICES", "baselines", "claims", "figures", "grid", "make_dataset", "train"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "make_dataset": "experiments",
+        "grid": "experiments",
+        "train": "experiments",
+    },
+)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from .. import lazy_exports
 from .baselines import baselines
 from .claims import claims
-from .data import make_dataset
-from .experiments import grid, train
 from .figures import figures
 
 CHOICES: dict[str, str] = {
@@ -25,3 +24,12 @@ CHOICES: dict[str, str] = {
 }
 
 __all__ = ["CHOICES", "baselines", "claims", "figures", "grid", "make_dataset", "train"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "make_dataset": "data",
+        "grid": "experiments",
+        "train": "experiments",
+    },
+)
