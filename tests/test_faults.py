@@ -50,6 +50,8 @@ def test_sigkilled_training_job_is_redone_bit_for_bit(smoke_run, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (project / target).exists(), "a killed job left a file that looks complete"
+    # A SIGKILL leaves Snakemake's lock behind; --unlock (as its own message advises) clears it.
+    snakemake(project, "--unlock", "--configfile", "config/smoke.yaml")
     snakemake(project, target, "--cores", "1", "--configfile", "config/smoke.yaml")
     redone = pd.read_parquet(project / target)
     original = pd.read_parquet(reference / target)

@@ -75,8 +75,10 @@ def test_markdown_counts_passes():
         [
             claims.claim("p.E.a", "d", "s", 0.1, "<", 1),
             claims.claim("p.E.b", "d", "s", 3.0, "<", 1),
-            claims.claim("p.E.c", "d", "s", 3.0, "report"),
+            claims.claim("p.E.c", "d", "|x - y|", 3.0, "report"),
+            claims.claim("p.E.d", "d", "s", 3.0, "in", 2, threshold_high=4),
         ]
     )
     text = claims.markdown(df)
-    assert "1 of 2 claims passed" in text and "**FAIL**" in text and "reported" in text
+    assert "\\|x - y\\|" in text and "in (2, 4)" in text
+    assert "2 of 3 claims passed" in text and "**FAIL**" in text and "reported" in text

@@ -10,9 +10,9 @@ import pytest
 import torch
 import yaml
 
-from relurepro import data
+from relurepro import data, ntk
 from relurepro.papers import Context, Job
-from relurepro.papers.meltzer2023 import checks, experiments, grid, models, ntk, windows
+from relurepro.papers.meltzer2023 import checks, experiments, grid, models, windows
 from relurepro.papers.meltzer2023.baselines import uv_recursion
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -119,8 +119,12 @@ def markdown(df: pd.DataFrame) -> str:
             if r.direction == "report":
                 test, verdict = "report", "reported"
             else:
-                hi = f", {_fmt(r.threshold_high)}" if r.direction.startswith("in") else ""
-                test = f"{r.direction} {_fmt(r.threshold)}{hi}"
+                if r.direction.startswith("in"):
+                    left, right = ("[", "]") if r.direction == "in[]" else ("(", ")")
+                    test = f"in {left}{_fmt(r.threshold)}, {_fmt(r.threshold_high)}{right}"
+                else:
+                    test = f"{r.direction} {_fmt(r.threshold)}"
                 verdict = "PASS" if r.passed else "**FAIL**"
-            lines.append(f"| `{r.claim_id}` | {r.statistic} | {_fmt(r.value)} | {test} | {verdict} |")
+            statistic = r.statistic.replace("|", "\\|")  # a bare | would split the Markdown cell
+            lines.append(f"| `{r.claim_id}` | {statistic} | {_fmt(r.value)} | {test} | {verdict} |")
     return "\n".join(lines) + "\n"

@@ -106,6 +106,25 @@ ACTIVATIONS: dict[str, Callable] = {
 }
 
 
+_GRADS: dict[str, Callable] = {
+    "leaky": lambda z, slope: (
+        torch.where(z > 0, torch.ones_like(z), per_member(slope, z.ndim).expand_as(z))
+        if isinstance(slope, torch.Tensor)
+        else torch.where(z > 0, 1.0, float(slope)).to(z.dtype)
+    ),
+    "relu": lambda z, slope: (z > 0).to(z.dtype),
+    "linear": lambda z, slope: torch.ones_like(z),
+    "tanh": lambda z, slope: 1 - torch.tanh(z) ** 2,
+}
+
+
+def activation(name: str) -> tuple[Callable, Callable]:
+    """The activation ``s(z, slope)`` and its derivative ``s'(z, slope)`` (for analytic NTKs)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name], _GRADS[name]
+
+
 def mlp(params: Sequence[torch.Tensor], x: torch.Tensor, slope=None, *, bias=False, activation="leaky"):
     """Forward pass of a batched MLP; ``x`` is ``[P, D]`` (shared) or ``[M, P, D]``."""
     act = ACTIVATIONS[activation]

@@ -1,13 +1,10 @@
 # Shared set-up: validate the config, build the experiment grid, target helpers.
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-# Cluster jobs inherit PATH: put this interpreter's folder first so they find the same env.
-os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 from relurepro import config as rcfg  # noqa: E402
 from relurepro.registry import plugin  # noqa: E402

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ... import ntk
 from ...papers import Job
-from . import experiments, ntk, quadratic_parts, windows
+from . import experiments, quadratic_parts, windows
 
 KEYS = ["point", "member", "seed", "eta_lambda0"]
 LIN_STEPS = 60

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from . import models, ntk
+from ... import ntk
+from . import models
 
 
 def ntk_max_rel_error(seed: int = 0) -> float:

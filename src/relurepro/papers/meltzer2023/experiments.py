@@ -9,10 +9,11 @@ import pandas as pd
 import torch
 
 from ... import data as shared_data
+from ... import ntk
 from ...engine import member_tensor
 from ...engine import train as engine_train
 from ...papers import Job
-from . import models, ntk, quadratic_parts
+from . import models, quadratic_parts
 
 TOY = {"E_c1", "E_c2", "E_c3", "E_c4"}
 

@@ -11,29 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...engine import init_layers, per_member
-
-
-def act_fn(name: str):
-    """Activation ``s(z, slope)`` and its derivative; slope is a per-member ``[M]`` tensor."""
-    if name == "relu":
-        return (lambda z, a: torch.relu(z)), (lambda z, a: (z > 0).to(z.dtype))
-    if name == "linear":
-        return (lambda z, a: z), (lambda z, a: torch.ones_like(z))
-    if name == "leaky":
-
-        def f(z, a):
-            if bool((a == a[0]).all()):
-                return torch.nn.functional.leaky_relu(z, float(a[0]))
-            return torch.where(z > 0, z, per_member(a, z.ndim) * z)
-
-        def df(z, a):
-            return torch.where(z > 0, torch.ones_like(z), per_member(a, z.ndim).expand_as(z))
-
-        return f, df
-    if name == "tanh":
-        return (lambda z, a: torch.tanh(z)), (lambda z, a: 1 - torch.tanh(z) ** 2)
-    raise ValueError(f"unknown activation {name!r}")
+from ...engine import activation, init_layers
 
 
 def mlp_scale(d: int, width: int, depth: int) -> float:
@@ -49,7 +27,7 @@ def mlp_init(seeds, d: int, width: int, depth: int, *, dtype=torch.float64, devi
 
 def mlp_forward(params, x, act: str, slope, scale: float):
     """Outputs ``[M, B, 1]`` and the hidden pre-activations ``[M, B, m]`` per layer."""
-    f, _ = act_fn(act)
+    f, _ = activation(act)
     h, pre = x, []
     for w in params[:-1]:
         z = torch.matmul(h, w)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import models, ntk, windows
+from ... import ntk
+from . import models, windows
 
 PARTS = ("fig04", "fig05", "fig06", "fig07", "fig09")
 

@@ -1,10 +1,13 @@
-"""Neural tangent kernels ``Theta = (1/B) J J^T`` per member, analytic and by autograd."""
+"""Neural tangent kernels ``Theta = (1/B) J J^T`` of batched ensembles, analytic and by autograd.
+
+Shared by every paper that tracks the NTK (its top eigenvalue sets catapult learning rates).
+"""
 
 from __future__ import annotations
 
 import torch
 
-from .models import act_fn
+from .engine import activation as act_fn
 
 
 def ntk_mlp(params, x, act: str, slope, scale: float) -> torch.Tensor:
