@@ -213,6 +213,8 @@ def train(
     alive = torch.ones(n_members, dtype=torch.bool, device=lr.device)
     diverged_step = torch.full((n_members,), -1, dtype=torch.long, device=lr.device)
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params] if optimizer == "adam" else None
+    rates = [per_member(lr, p.ndim) for p in params]
+    on_gpu = lr.device.type != "cpu"
     records: dict[str, list[torch.Tensor]] = {}
     logged = []
 
@@ -234,22 +236,29 @@ def train(
                 on_log(step, loss.detach())
         if step == steps:
             break
-        total = torch.where(alive, loss, torch.zeros_like(loss)).sum()
+        # Masking costs two passes per parameter; on the CPU we know for free whether it is needed.
+        masked = on_gpu or not bool(alive.all())
+        total = (torch.where(alive, loss, torch.zeros_like(loss)) if masked else loss).sum()
         grads = torch.autograd.grad(total, params)
         with torch.no_grad():
             for i, (p, g) in enumerate(zip(params, grads)):
-                keep = per_member(alive, p.ndim)
-                rate = per_member(lr, p.ndim)
+                rate = rates[i]
                 if moments is None:
-                    update = rate * g
-                else:
-                    m, v = moments[i]
-                    m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
-                    v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
-                    m_hat = m / (1 - betas[0] ** (step + 1))
-                    v_hat = v / (1 - betas[1] ** (step + 1))
-                    update = rate * m_hat / (v_hat.sqrt() + eps)
-                p.sub_(torch.where(keep, update, torch.zeros_like(update)))
+                    # the same fused arithmetic whether or not some member is masked, so a
+                    # diverging member never changes the others' numbers by a single ulp
+                    if masked:
+                        g = torch.where(per_member(alive, p.ndim), g, torch.zeros_like(g))
+                    p.addcmul_(rate, g, value=-1.0)
+                    continue
+                m, v = moments[i]
+                m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+                v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+                m_hat = m / (1 - betas[0] ** (step + 1))
+                v_hat = v / (1 - betas[1] ** (step + 1))
+                update = rate * m_hat / (v_hat.sqrt() + eps)
+                if masked:
+                    update = torch.where(per_member(alive, p.ndim), update, torch.zeros_like(update))
+                p.sub_(update)
 
     metrics_np = {k: torch.stack(v).cpu().numpy() for k, v in records.items()}
     return History(
