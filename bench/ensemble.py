@@ -73,15 +73,12 @@ def with_vmap(args, x, y, init, device):
 
 
 def with_engine(args, x, y, init, device):
-    """The relurepro engine (batched matmul, per-member learning rates and masking)."""
+    """The relurepro engine: batched matmuls, hand-written backward, per-member learning rates and masking."""
     params = [p.clone().requires_grad_() for p in init]
     lr = engine.member_tensor([args.lr] * args.members, params[0])
     slope = engine.member_tensor([0.0] * args.members, params[0])
 
-    def loss_fn(ps):
-        return engine.half_mse(engine.mlp(ps, x, slope), y)
-
-    hist = engine.train(params, loss_fn, lr, args.steps, log_steps=[args.steps])
+    hist = engine.train(params, engine.MLPLoss(x, y, slope), lr, args.steps, log_steps=[args.steps])
     return torch.as_tensor(hist.metrics["loss"][-1])
 
 

@@ -17,15 +17,14 @@ def _data(seed=0):
     return x, y
 
 
-def _run(seeds, lrs, scales, slopes, steps=60, optimizer="gd", bias=False):
+def _run(seeds, lrs, scales, slopes, steps=60, optimizer="gd", bias=False, by_hand=False):
     x, y = _data()
     params = engine.init_layers(seeds, [D, H, H, C], lambda fan_in: fan_in**-0.5, init_scale=scales, bias=bias)
     slope = engine.member_tensor(slopes, params[0])
     lr = engine.member_tensor(lrs, params[0])
-
-    def loss_fn(ps):
-        return engine.half_mse(engine.mlp(ps, x, slope, bias=bias), y)
-
+    loss_fn = engine.MLPLoss(x, y, slope, bias=bias)
+    if not by_hand:  # a plain closure: autograd computes the gradients
+        loss_fn = loss_fn.__call__
     hist = engine.train(params, loss_fn, lr, steps, log_steps=engine.log_schedule(steps, 10), optimizer=optimizer)
     return hist
 
@@ -35,11 +34,13 @@ MEMBERS = dict(
 )
 
 
-@pytest.mark.parametrize("optimizer,bias", [("gd", False), ("adam", False), ("gd", True)])
-def test_ensemble_equals_members_trained_alone(optimizer, bias):
-    together = _run(**MEMBERS, optimizer=optimizer, bias=bias)
+@pytest.mark.parametrize(
+    "optimizer,bias,by_hand", [("gd", False, False), ("gd", False, True), ("adam", False, True), ("gd", True, False)]
+)
+def test_ensemble_equals_members_trained_alone(optimizer, bias, by_hand):
+    together = _run(**MEMBERS, optimizer=optimizer, bias=bias, by_hand=by_hand)
     for m in range(4):
-        alone = _run(*[[v[m]] for v in MEMBERS.values()], optimizer=optimizer, bias=bias)
+        alone = _run(*[[v[m]] for v in MEMBERS.values()], optimizer=optimizer, bias=bias, by_hand=by_hand)
         np.testing.assert_allclose(together.metrics["loss"][:, m], alone.metrics["loss"][:, 0], rtol=0, atol=1e-10)
         for pt, pa in zip(together.final_params, alone.final_params):
             assert torch.allclose(pt[m], pa[0], rtol=0, atol=1e-10)
@@ -47,11 +48,12 @@ def test_ensemble_equals_members_trained_alone(optimizer, bias):
     assert (together.metrics["loss"][-1] < together.metrics["loss"][0]).all()
 
 
-def test_diverging_member_is_masked_and_others_untouched():
-    healthy = _run(**MEMBERS)
+@pytest.mark.parametrize("by_hand", [False, True])
+def test_diverging_member_is_masked_and_others_untouched(by_hand):
+    healthy = _run(**MEMBERS, by_hand=by_hand)
     lrs = list(MEMBERS["lrs"])
     lrs[1] = 1e6  # member 1 blows up
-    mixed = _run(MEMBERS["seeds"], lrs, MEMBERS["scales"], MEMBERS["slopes"])
+    mixed = _run(MEMBERS["seeds"], lrs, MEMBERS["scales"], MEMBERS["slopes"], by_hand=by_hand)
     assert mixed.diverged_step[1] > 0
     assert (mixed.diverged_step[[0, 2, 3]] == -1).all()
     for m in (0, 2, 3):
@@ -111,3 +113,48 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             engine.resolve_device("cuda")
+
+
+def _reference_mlp(params, x, slope, scale):
+    """The leaky MLP op by op, independent of both engine paths."""
+    h = x
+    for w in params[:-1]:
+        z = torch.matmul(h, w)
+        h = torch.where(z > 0, z, z * slope.reshape(-1, 1, 1))
+    return scale * torch.matmul(h, params[-1])
+
+
+@pytest.mark.parametrize("hidden", [0, 1, 2, 3])
+@pytest.mark.parametrize("outputs", [1, 2])
+@pytest.mark.parametrize("slopes", [[0.0] * 4, [0.3] * 4, [1.0] * 4, [0.0, 0.3, 1.0, 0.1]])
+@pytest.mark.parametrize("per_member_x", [False, True])
+def test_hand_written_gradients_equal_autograd(hidden, outputs, slopes, per_member_x):
+    g = torch.Generator().manual_seed(hidden * 10 + outputs)
+    x = torch.randn(4, P, D, generator=g, dtype=torch.float64) if per_member_x else _data()[0]
+    y = torch.randn(P, outputs, generator=g, dtype=torch.float64)
+    params = engine.init_layers([1, 2, 3, 4], [D] + [H] * hidden + [outputs], lambda fan_in: fan_in**-0.5)
+    slope = engine.member_tensor(slopes, params[0])
+    scale = 0.7
+    ref_loss = engine.half_mse(_reference_mlp(params, x, slope, scale), y)
+    ref = torch.autograd.grad(ref_loss.sum(), params)
+    loss_fn = engine.MLPLoss(x, y, slope, scale=scale)
+    via_function = torch.autograd.grad(loss_fn(params).sum(), params)
+    loss, by_hand = loss_fn.value_and_grad(params)
+    torch.testing.assert_close(loss, ref_loss.detach(), rtol=1e-12, atol=0)
+    for r, a, b in zip(ref, via_function, by_hand):
+        torch.testing.assert_close(a, r, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(b, r, rtol=1e-12, atol=1e-14)
+
+
+def test_hand_written_path_declines_what_it_cannot_do():
+    x, y = _data()
+    params = engine.init_layers([1, 2], [D, H, C], lambda fan_in: fan_in**-0.5)
+    negative = engine.member_tensor([-0.2, 0.3], params[0])  # s(z) > 0 no longer means z > 0
+    assert engine.MLPLoss(x, y, negative).value_and_grad(params) is None
+    assert engine.MLPLoss(x, y, 0.0, activation="tanh").value_and_grad(params) is None
+    torch.testing.assert_close(engine.mlp(params, x, negative), _reference_mlp(params, x, negative, 1.0))
+    # the saved activations are overwritten in backward: a second backward raises instead of erring
+    total = engine.MLPLoss(x, y, 0.0)(params).sum()
+    torch.autograd.grad(total, params, retain_graph=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.autograd.grad(total, params)

@@ -90,8 +90,7 @@ def leaky(z: torch.Tensor, slope) -> torch.Tensor:
     without a device sync on the CPU) the fused kernel is used; otherwise
     ``relu(z) + a * min(z, 0)``, several times faster on the CPU than ``torch.where``.
     """
-    if isinstance(slope, torch.Tensor) and slope.device.type == "cpu" and bool((slope == slope[0]).all()):
-        slope = float(slope[0])
+    slope = _shared_slope(slope)
     if not isinstance(slope, torch.Tensor):
         return torch.relu(z) if slope == 0 else torch.nn.functional.leaky_relu(z, slope)
     pos = torch.relu(z)
@@ -125,8 +124,16 @@ def activation(name: str) -> tuple[Callable, Callable]:
     return ACTIVATIONS[name], _GRADS[name]
 
 
-def mlp(params: Sequence[torch.Tensor], x: torch.Tensor, slope=None, *, bias=False, activation="leaky"):
-    """Forward pass of a batched MLP; ``x`` is ``[P, D]`` (shared) or ``[M, P, D]``."""
+def mlp(params: Sequence[torch.Tensor], x: torch.Tensor, slope=None, *, bias=False, activation="leaky", scale=1.0):
+    """Forward pass of a batched MLP ``scale * W_L s(... s(W_1 x))``; ``x`` is ``[P, D]`` (shared) or ``[M, P, D]``.
+
+    Bias-free nets with a piecewise-linear activation (ReLU, leaky ReLU, linear; slopes >= 0)
+    take a path with a hand-written backward (:func:`_piecewise_backward`); the others go
+    through autograd op by op. Both compute the same function and gradient.
+    """
+    fast = None if x.requires_grad else _fast_slope(activation, slope, bias)
+    if fast is not None:
+        return _PiecewiseLinearMLP.apply(x, fast, float(scale), *params)
     act = ACTIVATIONS[activation]
     step = 2 if bias else 1
     n_layers = len(params) // step
@@ -138,12 +145,152 @@ def mlp(params: Sequence[torch.Tensor], x: torch.Tensor, slope=None, *, bias=Fal
             h = h + params[i * step + 1]
         if i < n_layers - 1:
             h = act(h, slope)
-    return h
+    return h * scale if scale != 1.0 else h
+
+
+_SLOPE_OF = {"leaky": None, "relu": 0.0, "linear": 1.0}
+
+
+def _fast_slope(activation: str, slope, bias: bool):
+    """The slope for the hand-written path (float or CPU ``[M]`` tensor), or None where it does not apply."""
+    if bias or activation not in _SLOPE_OF:
+        return None
+    fixed = _SLOPE_OF[activation]
+    shared = fixed if fixed is not None else _shared_slope(slope)
+    return shared if _nonnegative(shared) else None
+
+
+def _shared_slope(slope):
+    """A float when every member has the same slope (checked only where it costs no device sync)."""
+    if slope is None:
+        return 0.0
+    if isinstance(slope, torch.Tensor) and slope.device.type == "cpu" and bool((slope == slope[0]).all()):
+        return float(slope[0])
+    return slope
+
+
+def _nonnegative(slope) -> bool:
+    """Whether the slopes are known to be >= 0 (so that s(z) > 0 exactly where z > 0) without a device sync."""
+    if isinstance(slope, torch.Tensor):
+        return slope.device.type == "cpu" and not slope.requires_grad and bool((slope >= 0).all())
+    return slope >= 0
+
+
+def _batched_matmul(h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``h @ w`` for ``w`` ``[M, K, N]``; a shared ``h`` ``[P, K]`` is broadcast as a stride-0 view, not copied."""
+    return torch.bmm(h.expand(w.shape[0], *h.shape) if h.ndim == 2 else h, w)
+
+
+def _piecewise_forward(x, slope, scale, weights):
+    """Output ``[M, P, C]`` and the hidden activations of a bias-free net with slopes >= 0.
+
+    Activations are applied in place on each fresh pre-activation, so a hidden layer costs
+    one ``[M, P, H]`` tensor. ``slope`` is a float shared by all members or a ``[M]`` tensor.
+    """
+    hidden, h = [], x
+    for w in weights[:-1]:
+        h = _batched_matmul(h, w)
+        if isinstance(slope, torch.Tensor):
+            h = torch.where(h > 0, h, h * per_member(slope, h.ndim))
+        elif slope == 0.0:
+            h.relu_()
+        elif slope != 1.0:
+            torch.nn.functional.leaky_relu_(h, slope)
+        hidden.append(h)
+    out = _batched_matmul(h, weights[-1])
+    return (out.mul_(scale) if scale != 1.0 else out), hidden
+
+
+def _piecewise_backward(grad_out, x, slope, scale, weights, hidden):
+    """Weight gradients of :func:`_piecewise_forward` given ``dL/d out``; overwrites ``hidden``.
+
+    For two-layer scalar-output nets no ``[M, P, H]`` gradient is formed: with ``r = dL/df``
+    and ``d = s'(z)``, positive homogeneity (``s(z) = z s'(z)``) gives both gradients from
+    one ``[M, D, H]`` product ``K = (x r)^T d``: ``dL/dW1 = K W2^T`` and ``dL/dW2 = sum_i W1 K``.
+    On the CPU the ``[M, P, H]`` tensors are memory-bound, so fewer passes over them is faster.
+    """
+
+    def slope_grad(a):  # s'(z), written over the activation a = s(z) once a is no longer needed
+        if not isinstance(slope, torch.Tensor) and slope == 1.0:
+            return None
+        d = a.gt_(0)  # 1 where z > 0 (slopes are >= 0), else 0
+        if isinstance(slope, torch.Tensor):
+            s = per_member(slope, a.ndim)
+            return d.mul_(1 - s).add_(s)
+        return d.mul_(1 - slope).add_(slope) if slope != 0.0 else d
+
+    g = grad_out * scale if scale != 1.0 else grad_out
+    n = len(weights)
+    grads = [None] * n
+    if n == 2 and g.shape[-1] == 1:
+        d = slope_grad(hidden[0])
+        xr_t = (x * g).transpose(-1, -2)  # [M, D, P]
+        k = torch.bmm(xr_t, d) if d is not None else xr_t.sum(-1, keepdim=True).expand_as(weights[0])
+        return [k * weights[1].transpose(-1, -2), (k * weights[0]).sum(-2).unsqueeze(-1)]
+    inputs = [x, *hidden]
+    grads[-1] = torch.matmul(inputs[-1].transpose(-1, -2), g)
+    for i in range(n - 2, -1, -1):
+        g = torch.matmul(g, weights[i + 1].transpose(-1, -2))
+        d = slope_grad(hidden[i])
+        if d is not None:
+            g.mul_(d)
+        grads[i] = torch.matmul(inputs[i].transpose(-1, -2), g)
+    return grads
+
+
+class _PiecewiseLinearMLP(torch.autograd.Function):
+    """Autograd wrapper of the hand-written forward and backward above (a second backward raises)."""
+
+    @staticmethod
+    def forward(ctx, x, slope, scale, *weights):
+        out, hidden = _piecewise_forward(x, slope, scale, weights)
+        ctx.slope, ctx.scale = slope, scale
+        ctx.save_for_backward(x, *weights, *hidden)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        saved = ctx.saved_tensors
+        n = (len(saved) + 1) // 2  # x, n weights, n - 1 hidden activations
+        x, weights, hidden = saved[0], saved[1 : 1 + n], list(saved[1 + n :])
+        return (None, None, None, *_piecewise_backward(grad_out, x, ctx.slope, ctx.scale, weights, hidden))
 
 
 def half_mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-member ``(1/2P) sum_p ||y_p - f_p||^2`` (summed over outputs); pred ``[M, P, C]``."""
     return 0.5 * ((pred - y) ** 2).sum(-1).mean(-1)
+
+
+@dataclass
+class MLPLoss:
+    """Per-member half-MSE of a batched MLP on fixed data, the usual ``loss_fn`` of :func:`train`.
+
+    Calling it gives the loss ``[M]`` through autograd; for bias-free piecewise-linear nets
+    :meth:`value_and_grad` also gives the weight gradients by hand, and :func:`train` then
+    skips autograd altogether.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    slope: object = None
+    bias: bool = False
+    activation: str = "leaky"
+    scale: float = 1.0
+
+    def __call__(self, params):
+        pred = mlp(params, self.x, self.slope, bias=self.bias, activation=self.activation, scale=self.scale)
+        return half_mse(pred, self.y)
+
+    def value_and_grad(self, params) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
+        """``(loss [M], gradients)`` without autograd, or None where the hand-written path does not apply."""
+        fast = _fast_slope(self.activation, self.slope, self.bias)
+        if fast is None:
+            return None
+        with torch.no_grad():
+            out, hidden = _piecewise_forward(self.x, fast, float(self.scale), params)
+            r = out - self.y
+            loss = 0.5 * (r * r).sum(-1).mean(-1)
+            return loss, _piecewise_backward(r / r.shape[-2], self.x, fast, float(self.scale), params, hidden)
 
 
 def log_schedule(steps: int, every: int) -> np.ndarray:
@@ -200,7 +347,9 @@ def train(
 ) -> History:
     """Full-batch training of all members at once.
 
-    ``loss_fn(params)`` returns the per-member loss ``[M]``; ``metrics(params, loss)``
+    ``loss_fn(params)`` returns the per-member loss ``[M]`` (when it also has a
+    ``value_and_grad(params)``, like :class:`MLPLoss`, that is used instead of autograd
+    wherever it does not return None); ``metrics(params, loss)``
     returns extra per-member ``[M]`` tensors recorded at ``log_steps`` (the loss is
     always recorded as ``loss``). ``optimizer`` is ``gd`` (plain gradient descent) or
     ``adam``; ``lr`` is a per-member ``[M]`` tensor.
@@ -218,8 +367,10 @@ def train(
     records: dict[str, list[torch.Tensor]] = {}
     logged = []
 
+    by_hand = getattr(loss_fn, "value_and_grad", None)
     for step in range(steps + 1):
-        loss = loss_fn(params)
+        fused = by_hand(params) if by_hand is not None and step < steps else None
+        loss, grads = fused if fused is not None else (loss_fn(params), None)
         bad = ~torch.isfinite(loss) | (loss > diverge_above)
         newly = alive & bad
         diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
@@ -238,8 +389,9 @@ def train(
             break
         # Masking costs two passes per parameter; on the CPU we know for free whether it is needed.
         masked = on_gpu or not bool(alive.all())
-        total = (torch.where(alive, loss, torch.zeros_like(loss)) if masked else loss).sum()
-        grads = torch.autograd.grad(total, params)
+        if grads is None:
+            total = (torch.where(alive, loss, torch.zeros_like(loss)) if masked else loss).sum()
+            grads = torch.autograd.grad(total, params)
         with torch.no_grad():
             for i, (p, g) in enumerate(zip(params, grads)):
                 rate = rates[i]

@@ -10,7 +10,7 @@ import torch
 
 from ... import data as shared_data
 from ... import ntk
-from ...engine import member_tensor
+from ...engine import MLPLoss, half_mse, member_tensor
 from ...engine import train as engine_train
 from ...papers import Job
 from . import models, quadratic_parts
@@ -187,7 +187,7 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     return df
 
 
-def _run(job, ctx, params, forward, y, lam_fn, lr, members, extra_final):
+def _run(job, ctx, params, loss_fn, lam_fn, lr, members, extra_final):
     """Shared GD loop: logs loss, theta^2 ratio, eta*lambda_t on the NTK schedule, and summaries."""
     p = job.params
     steps = p["steps"]
@@ -203,9 +203,6 @@ def _run(job, ctx, params, forward, y, lam_fn, lr, members, extra_final):
         out = {"theta2_ratio": models.theta_sq(ps) / theta0}
         out["eta_lambda"] = lr * lam_fn(ps) if step in sched else nan
         return out
-
-    def loss_fn(ps):
-        return 0.5 * ((forward(ps) - y) ** 2).sum(-1).mean(-1)
 
     last = [0.0]
 
@@ -270,9 +267,6 @@ def _train_mlp(job: Job, data: dict, ctx) -> pd.DataFrame:
         dataset=p.get("dataset", f"x{_fmt(p.get('x', 1.0))}_y{_fmt(p.get('y', 0.0))}"),
     )
 
-    def forward(ps):
-        return models.mlp_forward(ps, s["x"], s["act"], slope, scale)[0]
-
     def lam_fn(ps):
         return ntk.top_eig(ntk.ntk_mlp(ps, s["x"], s["act"], slope, scale))
 
@@ -286,7 +280,8 @@ def _train_mlp(job: Job, data: dict, ctx) -> pd.DataFrame:
             res["test_acc"] = ((ot * s["y_test"]) > 0).to(ot.dtype).mean(dim=(-2, -1))
         return res
 
-    return _run(job, ctx, params, forward, s["y"], lam_fn, lr, members, extra_final)
+    loss_fn = MLPLoss(s["x"], s["y"], slope, activation=s["act"], scale=scale)
+    return _run(job, ctx, params, loss_fn, lam_fn, lr, members, extra_final)
 
 
 def quadratic_setup(job: Job, device):
@@ -320,13 +315,13 @@ def _train_quadratic(job: Job, ctx) -> pd.DataFrame:
         dataset=f"x{_fmt(p['x'])}_y{_fmt(p['y'])}",
     )
 
-    def forward(ps):
-        return models.quadratic_forward(ps[0], psi, zeta)
+    def loss_fn(ps):
+        return half_mse(models.quadratic_forward(ps[0], psi, zeta), y)
 
     def lam_fn(ps):
         return ntk.top_eig(ntk.ntk_quadratic(ps[0], psi, zeta))
 
-    return _run(job, ctx, [theta], forward, y, lam_fn, lr, members, lambda ps: {})
+    return _run(job, ctx, [theta], loss_fn, lam_fn, lr, members, lambda ps: {})
 
 
 def _train_quadratic_part(job: Job, ctx) -> pd.DataFrame:
@@ -350,8 +345,8 @@ def _train_quadratic_part(job: Job, ctx) -> pd.DataFrame:
         dataset=p["part"],
     )
 
-    def forward(ps):
-        return q.forward(ps, st["psi"], st["phi"])
+    def loss_fn(ps):
+        return half_mse(q.forward(ps, st["psi"], st["phi"]), st["y"])
 
     def lam_fn(ps):
         return ntk.top_eig(q.ntk(ps, st["psi"], st["phi"]))
@@ -361,4 +356,4 @@ def _train_quadratic_part(job: Job, ctx) -> pd.DataFrame:
             return {}
         return {"test_loss": quadratic_parts.test_loss(q, ps, st["xt"], st["yt"])}
 
-    return _run(job, ctx, params, forward, st["y"], lam_fn, lr, members, extra_final)
+    return _run(job, ctx, params, loss_fn, lam_fn, lr, members, extra_final)

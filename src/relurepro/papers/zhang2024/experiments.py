@@ -271,9 +271,7 @@ def train_e1(job: Job, data, ctx) -> pd.DataFrame:
     slope = engine.member_tensor([0.0] * len(seeds), dtype=dt, device=dev)
     lr = engine.member_tensor([p["lr"]] * len(seeds), dtype=dt, device=dev)
 
-    def loss_fn(ps):
-        return engine.half_mse(engine.mlp(ps, x, slope, bias=p["bias"]), y)
-
+    loss_fn = engine.MLPLoss(x, y, slope, bias=p["bias"])
     hist = engine.train(
         params,
         loss_fn,
@@ -357,9 +355,7 @@ def train_shallow(job: Job, data, ctx) -> pd.DataFrame:
         um, _, vm = theory.modes(d["x"], d["y"])
         metrics = _mode_metrics(torch.as_tensor(um, dtype=dt, device=dev), torch.as_tensor(vm, dtype=dt, device=dev), c)
 
-    def loss_fn(ps):
-        return engine.half_mse(engine.mlp(ps, x, slope), y)
-
+    loss_fn = engine.MLPLoss(x, y, slope)
     hist = engine.train(
         params,
         loss_fn,
@@ -409,8 +405,7 @@ def train_e2(job: Job, data, ctx) -> pd.DataFrame:
     lr = engine.member_tensor(members["lr"].to_numpy(), dtype=dt, device=dev)
     paired = engine.member_tensor((members["role"] == "paired").to_numpy(), dtype=dt, device=dev)
 
-    def loss_fn(ps):
-        return engine.half_mse(engine.mlp(ps, x, slope), y)
+    loss_fn = engine.MLPLoss(x, y, slope)
 
     def metrics(ps, loss):
         w1, w2 = ps
@@ -483,9 +478,7 @@ def train_e7(job: Job, data, ctx) -> pd.DataFrame:
             out[f"ab_layer{li + 1}"] = ab.flatten(1).norm(dim=1) / w.flatten(1).norm(dim=1)
         return out
 
-    def loss_fn(ps):
-        return engine.half_mse(engine.mlp(ps, x, slope), y)
-
+    loss_fn = engine.MLPLoss(x, y, slope)
     hist = engine.train(
         params,
         loss_fn,
