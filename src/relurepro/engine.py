@@ -151,13 +151,24 @@ def mlp(params: Sequence[torch.Tensor], x: torch.Tensor, slope=None, *, bias=Fal
 _SLOPE_OF = {"leaky": None, "relu": 0.0, "linear": 1.0}
 
 
-def _fast_slope(activation: str, slope, bias: bool):
-    """The slope for the hand-written path (float or CPU ``[M]`` tensor), or None where it does not apply."""
+def _fast_slope(activation: str, slope, bias: bool, *, may_sync: bool = False):
+    """The slope for the hand-written path (a float, or a ``[M]`` tensor of differing slopes),
+    or None where that path does not apply: biases, a smooth activation, a slope below 0
+    (then ``s(z) > 0`` no longer means ``z > 0``) or one that needs a gradient. Slopes on a
+    GPU are inspected only when ``may_sync`` (once per training run, not once per step).
+    """
     if bias or activation not in _SLOPE_OF:
         return None
-    fixed = _SLOPE_OF[activation]
-    shared = fixed if fixed is not None else _shared_slope(slope)
-    return shared if _nonnegative(shared) else None
+    if _SLOPE_OF[activation] is not None:
+        return _SLOPE_OF[activation]
+    if not isinstance(slope, torch.Tensor):
+        return None if slope is not None and slope < 0 else float(slope or 0.0)
+    if slope.requires_grad or (slope.device.type != "cpu" and not may_sync):
+        return None
+    host = slope.detach().cpu()
+    if bool((host < 0).any()):
+        return None
+    return float(host[0]) if bool((host == host[0]).all()) else slope
 
 
 def _shared_slope(slope):
@@ -167,13 +178,6 @@ def _shared_slope(slope):
     if isinstance(slope, torch.Tensor) and slope.device.type == "cpu" and bool((slope == slope[0]).all()):
         return float(slope[0])
     return slope
-
-
-def _nonnegative(slope) -> bool:
-    """Whether the slopes are known to be >= 0 (so that s(z) > 0 exactly where z > 0) without a device sync."""
-    if isinstance(slope, torch.Tensor):
-        return slope.device.type == "cpu" and not slope.requires_grad and bool((slope >= 0).all())
-    return slope >= 0
 
 
 def _batched_matmul(h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -224,7 +228,7 @@ def _piecewise_backward(grad_out, x, slope, scale, weights, hidden):
     grads = [None] * n
     if n == 2 and g.shape[-1] == 1:
         d = slope_grad(hidden[0])
-        xr_t = (x * g).transpose(-1, -2)  # [M, D, P]
+        xr_t = x.transpose(-1, -2) * g.transpose(-1, -2)  # [M, D, P], laid out for the bmm
         k = torch.bmm(xr_t, d) if d is not None else xr_t.sum(-1, keepdim=True).expand_as(weights[0])
         return [k * weights[1].transpose(-1, -2), (k * weights[0]).sum(-2).unsqueeze(-1)]
     inputs = [x, *hidden]
@@ -277,13 +281,16 @@ class MLPLoss:
     activation: str = "leaky"
     scale: float = 1.0
 
+    def __post_init__(self):
+        self._fast_slope = _fast_slope(self.activation, self.slope, self.bias, may_sync=True)
+
     def __call__(self, params):
         pred = mlp(params, self.x, self.slope, bias=self.bias, activation=self.activation, scale=self.scale)
         return half_mse(pred, self.y)
 
     def value_and_grad(self, params) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
         """``(loss [M], gradients)`` without autograd, or None where the hand-written path does not apply."""
-        fast = _fast_slope(self.activation, self.slope, self.bias)
+        fast = self._fast_slope
         if fast is None:
             return None
         with torch.no_grad():
