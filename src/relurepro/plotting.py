@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -33,8 +35,8 @@ def panels(n: int, ncols: int = 3, size: float = 3.6, title: str | None = None):
         ax.set_visible(False)
     for ax, letter in zip(flat, "abcdefghijklmnop"):
         ax.set_title(f"({letter})", loc="left", fontsize=10, fontweight="bold")
-    if title:
-        fig.suptitle(title)
+    if title:  # wrapped to the figure's width, so a one-panel figure does not crop it
+        fig.suptitle(textwrap.fill(title, width=max(30, int(9 * size * ncols))))
     return fig, flat[:n]
 
 
