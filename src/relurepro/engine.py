@@ -168,7 +168,8 @@ def _fast_slope(activation: str, slope, bias: bool, *, may_sync: bool = False):
     host = slope.detach().cpu()
     if bool((host < 0).any()):
         return None
-    return float(host[0]) if bool((host == host[0]).all()) else slope
+    shared = _shared_slope(host)
+    return shared if isinstance(shared, float) else slope
 
 
 def _shared_slope(slope):
@@ -225,13 +226,13 @@ def _piecewise_backward(grad_out, x, slope, scale, weights, hidden):
 
     g = grad_out * scale if scale != 1.0 else grad_out
     n = len(weights)
-    grads = [None] * n
     if n == 2 and g.shape[-1] == 1:
         d = slope_grad(hidden[0])
         xr_t = x.transpose(-1, -2) * g.transpose(-1, -2)  # [M, D, P], laid out for the bmm
         k = torch.bmm(xr_t, d) if d is not None else xr_t.sum(-1, keepdim=True).expand_as(weights[0])
         return [k * weights[1].transpose(-1, -2), (k * weights[0]).sum(-2).unsqueeze(-1)]
     inputs = [x, *hidden]
+    grads = [None] * n
     grads[-1] = torch.matmul(inputs[-1].transpose(-1, -2), g)
     for i in range(n - 2, -1, -1):
         g = torch.matmul(g, weights[i + 1].transpose(-1, -2))
@@ -262,7 +263,12 @@ class _PiecewiseLinearMLP(torch.autograd.Function):
 
 def half_mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-member ``(1/2P) sum_p ||y_p - f_p||^2`` (summed over outputs); pred ``[M, P, C]``."""
-    return 0.5 * ((pred - y) ** 2).sum(-1).mean(-1)
+    return _half_mean_square(pred - y)
+
+
+def _half_mean_square(r: torch.Tensor) -> torch.Tensor:
+    """``(1/2P) sum_p ||r_p||^2`` per member, for residuals ``r`` ``[M, P, C]``."""
+    return 0.5 * (r**2).sum(-1).mean(-1)
 
 
 @dataclass
@@ -296,8 +302,9 @@ class MLPLoss:
         with torch.no_grad():
             out, hidden = _piecewise_forward(self.x, fast, float(self.scale), params)
             r = out - self.y
-            loss = 0.5 * (r * r).sum(-1).mean(-1)
-            return loss, _piecewise_backward(r / r.shape[-2], self.x, fast, float(self.scale), params, hidden)
+            return _half_mean_square(r), _piecewise_backward(
+                r / r.shape[-2], self.x, fast, float(self.scale), params, hidden
+            )
 
 
 def log_schedule(steps: int, every: int) -> np.ndarray:
