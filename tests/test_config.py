@@ -76,13 +76,21 @@ def test_grid_rejects_duplicate_and_unsafe_names(monkeypatch):
     from relurepro.papers import Job
 
     cfg = config.validate(_cfg("smoke.yaml"), SCHEMAS)
-    module = config.plugin("zhang2024")
-    monkeypatch.setattr(module, "grid", lambda c: [Job("E0", "a b", {})])
+    monkeypatch.setattr(config.papers, "grid", lambda paper, c: [Job("E0", "a b", {})])
     with pytest.raises(config.ConfigError, match="file name"):
         config.build_grid(cfg)
-    monkeypatch.setattr(module, "grid", lambda c: [Job("E0", "a", {}), Job("E0", "a", {})])
+    monkeypatch.setattr(config.papers, "grid", lambda paper, c: [Job("E0", "a", {}), Job("E0", "a", {})])
     with pytest.raises(config.ConfigError, match="share the key"):
         config.build_grid(cfg)
+
+
+def test_a_grid_error_is_a_config_error_naming_the_paper(monkeypatch):
+    def broken(paper, c):
+        raise ValueError("E7: sigma0s needs one entry per entry of depths")
+
+    monkeypatch.setattr(config.papers, "grid", broken)
+    with pytest.raises(config.ConfigError, match="zhang2024: E7: sigma0s"):
+        config.build_grid(config.validate(_cfg("smoke.yaml"), SCHEMAS))
 
 
 def test_conflicting_dataset_specs_are_rejected():

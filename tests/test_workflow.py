@@ -7,21 +7,14 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from relurepro import claims as claims_mod
 from relurepro import config as rcfg
+from relurepro import papers
 from relurepro.io import PROVENANCE_COLUMNS
-from relurepro.registry import plugin
 
 from .conftest import ROOT, snakemake
 
 pytestmark = pytest.mark.slow
-
-# Claims that cannot pass at smoke size, each with the reason; every other claim must pass.
-SMOKE_EXCEPTIONS: dict[str, str] = {
-    "zhang2024.E4.half_time": "finite width: at H=100 the weakest mode at alpha=0 is half-learned ~2.2% late on the "
-    "default draw (0.34% at H=400), above the 2% threshold; reported as failed in the quick run too",
-    "meltzer2023.E_c4.dead_network_sparse": "the smoke grid (width 256, coarse learning rates) has no dead network, "
-    "so the statistic is undefined (NaN)",
-}
 
 
 def _smoke_cfg():
@@ -34,7 +27,7 @@ def test_every_output_of_the_contract_exists(smoke_run):
     for paper in rcfg.enabled_papers(cfg):
         assert (results / paper / "runs.parquet").stat().st_size > 0
         assert (results / paper / "baselines.parquet").exists()
-        stems = plugin(paper).figures(rcfg.paper_config(cfg, paper))
+        stems = papers.figures(paper, rcfg.paper_config(cfg, paper))
         assert stems, f"{paper} renders no figures"
         for stem in stems:
             for ext in ("png", "pdf"):
@@ -58,20 +51,22 @@ def test_parquet_schemas_and_provenance(smoke_run):
         assert runs["device"].isin(["cpu"]).all()
         assert runs["config_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
     claims = pq.read_table(results / "claims.parquet").to_pandas()
-    expected = ["paper", "claim_id", "description", "statistic", "value", "threshold", "direction", "passed", "n_seeds"]
-    assert set(expected) <= set(claims.columns)
+    assert list(claims.columns) == claims_mod.COLUMNS
     assert claims["claim_id"].is_unique
+    assert (claims["profile"] == "smoke").all()
+    assert set(claims["kind"]) <= {"claim", "invariant"}
 
 
 @pytest.mark.parametrize("paper", ["zhang2024", "meltzer2023"])
-def test_claims_pass_on_smoke(smoke_run, paper):
+def test_every_declared_claim_has_a_row_and_judged_ones_pass_on_smoke(smoke_run, paper):
+    """Claims that cannot pass at smoke size are declared with no smoke threshold (reported), with the reason."""
     claims = pd.read_parquet(smoke_run["project"] / "results" / "claims.parquet")
-    mine = claims[(claims["paper"] == paper) & (claims["direction"] != "report")]
-    assert len(mine) > 0
-    failed = mine[~mine["passed"].astype(bool) & ~mine["claim_id"].isin(SMOKE_EXCEPTIONS)]
-    assert failed.empty, (
-        "claims failed on smoke:\n" + failed[["claim_id", "value", "direction", "threshold"]].to_string()
-    )
+    mine = claims[claims["paper"] == paper]
+    assert sorted(mine["claim_id"]) == sorted(c.id for c in papers.declared_claims(paper))
+    judged = mine[mine["status"].isin(["pass", "fail", "error"])]
+    assert len(judged) > 0
+    failed = judged[judged["status"] != "pass"]
+    assert failed.empty, "claims failed on smoke:\n" + failed[["claim_id", "value", "threshold", "note"]].to_string()
 
 
 def test_second_run_has_nothing_to_do(smoke_run):

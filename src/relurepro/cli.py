@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def cmd_grid(args) -> int:
 
     for paper, jobs in build_grid(_load(args)).items():
         for key, job in jobs.items():
-            print(f"{paper}\t{key}\t{job.params_json()[:120]}")
+            print(f"{paper}\t{key}\t{len(job.members) or 1} members\t{json.dumps(job.params, sort_keys=True)[:100]}")
     return 0
 
 
@@ -54,12 +55,10 @@ def cmd_summary(args) -> int:
         print(f"  {paper}: {len(figs)} figures in {results / paper / 'figures'}/")
     claims = results / "claims.parquet"
     if claims.exists():
+        from .claims import summary_line
+
         df = pd.read_parquet(claims)
-        judged = df[df["direction"] != "report"]
-        failed = judged[judged["passed"] == False]  # noqa: E712
-        print(f"  claims: {int(judged['passed'].sum())}/{len(judged)} passed -> {results / 'claims.md'}")
-        for cid in failed["claim_id"]:
-            print(f"    failed: {cid}")
+        print(f"  claims: {summary_line(df)} -> {results / 'claims.md'}")
     report = results / "report.html"
     print(f"  report: {report}" + ("" if report.exists() else " (not built yet)"))
     return 0

@@ -9,9 +9,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from . import papers
 from .io import canonical_hash
 from .papers import Job
-from .registry import PAPERS, plugin
+from .registry import PAPERS
 
 POINT_RE = re.compile(r"^[A-Za-z0-9_.=+-]+$")
 
@@ -111,7 +112,11 @@ def build_grid(cfg: dict) -> dict[str, dict[str, Job]]:
     grid = {}
     for paper in enabled_papers(cfg):
         jobs: dict[str, Job] = {}
-        for job in plugin(paper).grid(paper_config(cfg, paper)):
+        try:
+            made = papers.grid(paper, paper_config(cfg, paper))
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"{paper}: {exc}") from None
+        for job in made:
             for part in (job.experiment, job.point):
                 if not POINT_RE.match(part):
                     raise ConfigError(f"{paper}: job name part {part!r} has characters unfit for a file name")

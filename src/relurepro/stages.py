@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import claims as claims_mod
-from . import io
+from . import io, papers
 from .papers import Context, Job
 from .registry import plugin
 
@@ -26,7 +26,7 @@ def _context(device: str, dtype: str, threads: int, log=print) -> Context:
 
 def data(paper: str, name: str, spec: dict, out) -> None:
     """Generate (or load) one data set and write it as ``.npz``."""
-    arrays = plugin(paper).make_dataset(name, spec)
+    arrays = papers.make_dataset(paper, name, spec)
     io.write_npz(arrays, out)
     print(f"{paper}: data set {name} -> {out} ({', '.join(f'{k}{v.shape}' for k, v in arrays.items())})")
 
@@ -37,13 +37,13 @@ def train(paper: str, job: Job, data_paths: dict[str, str], out, *, device="auto
     arrays = {name: io.read_npz(path) for name, path in data_paths.items()}
     start = time.perf_counter()
     ctx.log(f"{paper} {job.key}: training on {ctx.device} ({dtype})")
-    df = plugin(paper).train(job, arrays, ctx)
+    df = papers.train(paper, job, arrays, ctx)
     if df is None or df.empty:
         raise RuntimeError(f"{paper} {job.key}: training produced no rows")
     if "diverged" in df.columns and bool(df.groupby("member")["diverged"].first().all()):
         raise RuntimeError(f"{paper} {job.key}: every member diverged; see the diverged_step column of the log above")
     df = df.assign(paper=paper, experiment=job.experiment, point=job.point)
-    stamp = io.provenance(io.canonical_hash(job.params), str(ctx.device))
+    stamp = io.provenance(io.canonical_hash(job.spec()), str(ctx.device))
     io.write_parquet(df, out, **stamp)
     ctx.log(f"{paper} {job.key}: {len(df)} rows in {time.perf_counter() - start:.1f} s -> {out}")
 
@@ -51,7 +51,7 @@ def train(paper: str, job: Job, data_paths: dict[str, str], out, *, device="auto
 def baselines(
     paper: str,
     experiment: str,
-    points: dict,
+    jobs: dict,
     run_paths,
     data_paths: dict[str, str],
     out,
@@ -59,16 +59,17 @@ def baselines(
     device="cpu",
     dtype="float64",
 ) -> None:
-    """Compute one experiment's analytic baselines from its runs."""
+    """Compute one experiment's analytic baselines from its runs (``jobs``: point -> job spec)."""
     ctx = _context(device, dtype, 1)
     runs = pd.concat([io.read_parquet(p) for p in run_paths], ignore_index=True)
     arrays = {name: io.read_npz(path) for name, path in data_paths.items()}
-    df = plugin(paper).baselines(experiment, points, runs, arrays, ctx)
+    specs = {point: Job.from_spec(experiment, point, spec) for point, spec in jobs.items()}
+    df = papers.baselines(paper, experiment, specs, runs, arrays, ctx)
     df = pd.DataFrame() if df is None else df
     df = (
         df.assign(paper=paper, experiment=experiment) if not df.empty else pd.DataFrame({"paper": [], "experiment": []})
     )
-    io.write_parquet(df, out, **io.provenance(io.canonical_hash(points), str(ctx.device)))
+    io.write_parquet(df, out, **io.provenance(io.canonical_hash(jobs), str(ctx.device)))
     print(f"{paper} {experiment}: {len(df)} baseline rows -> {out}")
 
 
@@ -85,22 +86,21 @@ def aggregate(paper: str, run_paths, baseline_paths, runs_out, baselines_out) ->
 def figure(paper: str, stem: str, runs_path, baselines_path, cfg: dict, png, pdf) -> None:
     """Render one figure from the aggregated tables."""
     from . import plotting
+    from .tables import Tables
 
-    runs = io.read_parquet(runs_path)
-    bases = io.read_parquet(baselines_path)
-    fig = plugin(paper).figures(cfg)[stem](runs, bases, cfg)
+    tables = Tables(io.read_parquet(runs_path), io.read_parquet(baselines_path), cfg)
+    fig = papers.figures(paper, cfg)[stem](tables)
     plotting.save(fig, png, pdf)
     print(f"{paper}: figure {stem} -> {png}, {pdf}")
 
 
 def paper_claims(paper: str, runs_path, baselines_path, cfg: dict, out) -> None:
-    """Evaluate a paper's claims; failures are results, never exceptions."""
-    runs = io.read_parquet(runs_path)
-    bases = io.read_parquet(baselines_path)
-    df = claims_mod.evaluate(paper, lambda: plugin(paper).claims(runs, bases, cfg))
+    """Evaluate a paper's declared claims; failures are results, never exceptions."""
+    df = papers.evaluate_claims(paper, io.read_parquet(runs_path), io.read_parquet(baselines_path), cfg)
     io.write_parquet(df, out)
-    judged = df[df["direction"] != "report"]
-    print(f"{paper}: {int(judged['passed'].sum())}/{len(judged)} claims passed")
+    print(f"{paper}: {claims_mod.summary_line(df)}")
+    for r in df[df["status"].isin(["fail", "error", "skipped"])].itertuples():
+        print(f"  {r.status}: {r.claim_id}: {str(r.note).splitlines()[0] if r.note else r.value}")
 
 
 def claims_table(paths, parquet_out, md_out, config_hash: str) -> None:
@@ -110,14 +110,18 @@ def claims_table(paths, parquet_out, md_out, config_hash: str) -> None:
     io.write_text(claims_mod.markdown(df), md_out)
 
 
-def report_tables(claims_path, papers, cfg: dict, claims_out, choices_out) -> None:
-    """HTML tables for the report: the claims, and this project's choices with their config values."""
+def report_tables(claims_path, paper_ids, cfg: dict, claims_out, choices_out) -> None:
+    """HTML tables for the report: the claims (verdict first, claims and invariants apart) and this project's choices."""
     df = io.read_parquet(claims_path)[claims_mod.COLUMNS]
-    verdict = df["passed"].map({True: "PASS", False: "FAIL"}).fillna("reported")
-    shown = df.assign(result=verdict).drop(columns=["note"])
-    io.write_text(_page("Claims", shown.to_html(index=False, na_rep="", float_format="{:.4g}".format)), claims_out)
+    shown = df.assign(result=df["status"].map(claims_mod.VERDICTS).str.strip("*").str.upper())
+    order = ["result", *[c for c in claims_mod.COLUMNS if c not in ("note", "status")], "note"]
+    body = f"<p>{claims_mod.summary_line(df)}</p>"
+    for kind, title in (("claim", "Scientific claims"), ("invariant", "Invariants")):
+        part = shown[shown["kind"] == kind][order].assign(note=lambda d: d["note"].str.split("\n").str[0])
+        body += f"<h2>{title}</h2>" + part.to_html(index=False, na_rep="", float_format="{:.4g}".format)
+    io.write_text(_page("Claims", body), claims_out)
     parts = []
-    for paper in papers:
+    for paper in paper_ids:
         rows = [(k, v) for k, v in getattr(plugin(paper), "CHOICES", {}).items()]
         table = pd.DataFrame(rows, columns=["choice", "what and why"]).to_html(index=False)
         values = json.dumps(cfg["papers"][paper], indent=2, sort_keys=True)

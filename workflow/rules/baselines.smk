@@ -20,9 +20,9 @@ rule baselines:
         mem_mb=config["train_mem_mb"],
         runtime=config["train_runtime_min"],
     params:
-        points=lambda w: canon(
+        jobs=lambda w: canon(
             {
-                j.point: j.params
+                j.point: j.spec()
                 for j in GRID[w.paper].values()
                 if j.experiment == w.experiment
             }

@@ -7,7 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from relurepro import config as rcfg  # noqa: E402
-from relurepro.registry import plugin  # noqa: E402
+from relurepro import papers  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 try:
@@ -20,7 +20,7 @@ PAPERS = list(GRID)
 CONFIG_HASH = rcfg.config_hash(config)
 DATASETS = {p: rcfg.datasets(GRID[p]) for p in PAPERS}
 PAPER_CFG = {p: rcfg.paper_config(config, p) for p in PAPERS}
-FIGURES = {p: sorted(plugin(p).figures(PAPER_CFG[p])) for p in PAPERS}
+FIGURES = {p: sorted(papers.figures(p, PAPER_CFG[p])) for p in PAPERS}
 USE_GPU = config["device"] == "cuda" or (
     config["device"] == "auto" and shutil.which("nvidia-smi") is not None
 )

@@ -18,8 +18,7 @@ rule train:
         runtime=config["train_runtime_min"],
         gpu=1 if USE_GPU else 0,
     params:
-        job=lambda w: canon(job_of(w).params),
-        datasets=lambda w: canon(job_of(w).datasets),
+        job=lambda w: canon(job_of(w).spec()),
         device=config["device"],
         dtype=config["dtype"],
     script:

@@ -10,7 +10,7 @@ with logged(snakemake):  # noqa: F821
     stages.baselines(
         sm.wildcards.paper,
         sm.wildcards.experiment,
-        json.loads(sm.params.points),
+        json.loads(sm.params.jobs),
         list(sm.input.runs),
         paths,
         sm.output[0],
