@@ -20,6 +20,7 @@ rule baselines:
         mem_mb=config["train_mem_mb"],
         runtime=config["train_runtime_min"],
     params:
+        code=code("baselines"),
         jobs=lambda w: canon(
             {
                 j.point: j.spec()

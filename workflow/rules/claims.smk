@@ -12,6 +12,7 @@ rule paper_claims:
     conda:
         ENV
     params:
+        code=code("claims"),
         cfg=lambda w: canon(PAPER_CFG[w.paper]),
     script:
         "../scripts/paper_claims.py"

@@ -1,4 +1,5 @@
 # Shared set-up: validate the config, build the experiment grid, target helpers.
+import functools
 import json
 import shutil
 import sys
@@ -33,6 +34,29 @@ wildcard_constraints:
     point=r"[A-Za-z0-9_.=+-]+",
     dataset=r"[A-Za-z0-9_.=+-]+",
     stem=r"[A-Za-z0-9_.-]+",
+
+
+FIGURE_EXPERIMENT = {p: papers.figure_experiments(p, PAPER_CFG[p]) for p in PAPERS}
+
+
+@functools.cache
+def _code_hash(paper, stage, experiments=()):
+    return papers.code_hash(paper, stage, experiments)
+
+
+def code(stage):
+    """A params function: the fingerprint of the package code a rule runs, so code edits re-run it."""
+
+    def fingerprint(w):
+        if stage == "data":
+            return _code_hash(w.paper, "data")
+        if stage == "figure":
+            return _code_hash(w.paper, "figure", (FIGURE_EXPERIMENT[w.paper][w.stem],))
+        if stage == "claims":
+            return _code_hash(w.paper, "claims", tuple(papers.experiment_ids(w.paper)))
+        return _code_hash(w.paper, stage, (w.experiment,))
+
+    return fingerprint
 
 
 def canon(obj):

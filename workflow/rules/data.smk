@@ -9,6 +9,7 @@ rule data:
     conda:
         ENV
     params:
+        code=code("data"),
         spec=lambda w: canon(DATASETS[w.paper][w.dataset]),
     script:
         "../scripts/data.py"

@@ -18,6 +18,7 @@ rule figure:
     conda:
         ENV
     params:
+        code=code("figure"),
         cfg=lambda w: canon(PAPER_CFG[w.paper]),
         caption=lambda w: (
             Path(workflow.basedir) / "workflow" / "report" / f"{w.stem}.rst"

@@ -18,6 +18,7 @@ rule train:
         runtime=config["train_runtime_min"],
         gpu=1 if USE_GPU else 0,
     params:
+        code=code("train"),
         job=lambda w: canon(job_of(w).spec()),
         device=config["device"],
         dtype=config["dtype"],

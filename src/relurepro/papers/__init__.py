@@ -184,6 +184,26 @@ def has_baselines(paper: str, experiment: str) -> bool:
     return hasattr(experiment_module(paper, experiment), "baselines")
 
 
+def code_hash(paper: str, stage: str, experiments=()) -> str:
+    """Fingerprint of the code a rule runs for these experiments (see :mod:`relurepro.codehash`)."""
+    from pathlib import Path
+
+    from ..codehash import code_hash as _hash
+
+    pkg = _package(paper)
+    return _hash(stage, Path(pkg.__file__).parent, [pkg.EXPERIMENTS[e] for e in experiments])
+
+
+def figure_experiments(paper: str, cfg: dict) -> dict[str, str]:
+    """Which experiment draws each figure stem."""
+    out = {}
+    for exp in experiment_ids(paper):
+        fn = getattr(experiment_module(paper, exp), "figures", None)
+        if fn is not None and enabled(cfg, exp):
+            out.update(dict.fromkeys(fn(cfg["experiments"][exp], cfg), exp))
+    return out
+
+
 def figures(paper: str, cfg: dict) -> dict[str, Callable]:
     """Every figure stem of the enabled experiments with its drawing function ``fn(tables)``."""
     out: dict[str, Callable] = {}

@@ -1,0 +1,176 @@
+"""Fingerprints of the code each workflow rule runs, so that editing code re-runs what it affects.
+
+A rule's fingerprint is a hash of the top-level definitions it can reach: from its entry
+points (``stages.train`` and the experiment's ``jobs`` and ``train`` for a training job,
+``stages.paper_claims`` and each experiment's ``CLAIMS`` for the claims, ...) through every
+name they use, across modules of this package (``engine.train`` reaches ``engine.py``'s
+``train`` and what that uses; imports inside functions count). So editing a claim's measure
+re-runs that paper's claims and nothing upstream, and editing the engine's training loop
+re-runs every training job. Only source text is read, with :mod:`ast`: nothing is imported,
+so the fingerprints are cheap while Snakemake parses the DAG. Third-party code is covered
+by the pinned environment, not here.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from functools import cache
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+WHOLE = None  # a node ``(file, WHOLE)`` stands for every statement of the file
+
+# The stage driver each rule calls, and the entry points in the experiment module.
+STAGE_ROOTS = {
+    "data": [("stages.py", "data"), ("papers/__init__.py", "make_dataset")],
+    "train": [("stages.py", "train")],
+    "baselines": [("stages.py", "baselines")],
+    "figure": [("stages.py", "figure")],
+    "claims": [("stages.py", "paper_claims")],
+}
+ENTRY_POINTS = {"train": ("jobs", "train"), "baselines": ("baselines",), "figure": ("figures",), "claims": ("CLAIMS",)}
+
+
+def _module_file(base: Path) -> Path | None:
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return None
+
+
+@cache
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+def _import_bindings(path: Path, node: ast.Import | ast.ImportFrom) -> dict[str, tuple[Path, str | None]]:
+    """What each name bound by an import refers to in this package: ``(file, name)`` or ``(file, WHOLE)`` for a module."""
+    out = {}
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            parts = a.name.split(".")
+            if parts[0] == "relurepro" and (f := _module_file(PACKAGE.joinpath(*parts[1:]))):
+                out[a.asname or parts[0]] = (f, WHOLE)
+        return out
+    if node.level == 0:
+        if not (node.module or "").startswith("relurepro"):
+            return out
+        base = PACKAGE.joinpath(*node.module.split(".")[1:])
+    else:
+        base = path.parent
+        for _ in range(node.level - 1):
+            base = base.parent
+        if node.module:
+            base = base.joinpath(*node.module.split("."))
+    for a in node.names:
+        if sub := _module_file(base / a.name):  # ``from . import theory``
+            out[a.asname or a.name] = (sub, WHOLE)
+        elif f := _module_file(base):  # ``from .engine import train``
+            out[a.asname or a.name] = (f, a.name)
+    return out
+
+
+@cache
+def _index(path: Path):
+    """Top-level statements by the name they bind, unnamed statements, and top-level import bindings."""
+    by_name: dict[str, list[ast.stmt]] = {}
+    unnamed, imports = [], {}
+    for stmt in _parsed(path).body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            imports.update(_import_bindings(path, stmt))
+            continue
+        names = _bound_names(stmt)
+        for name in names:
+            by_name.setdefault(name, []).append(stmt)
+        if not names and not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            unnamed.append(stmt)  # module-level code other than a docstring always counts
+    return by_name, unnamed, imports
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name}
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _uses(path: Path, stmt: ast.stmt) -> set[tuple[Path, str | None]]:
+    """The nodes one statement refers to: names of its own module, and names reached through imports."""
+    by_name, _, imports = _index(path)
+    local = dict(imports)
+    for n in ast.walk(stmt):  # imports inside functions bind names too
+        if isinstance(n, ast.Import | ast.ImportFrom):
+            local.update(_import_bindings(path, n))
+    attr_of = {id(n.value): n.attr for n in ast.walk(stmt) if isinstance(n, ast.Attribute)}
+    found = set()
+    for n in ast.walk(stmt):
+        if not isinstance(n, ast.Name):
+            continue
+        if n.id in local:
+            target, name = local[n.id]
+            if name is WHOLE and id(n) in attr_of:  # ``engine.train`` -> engine.py's train only
+                name = attr_of[id(n)]
+            found.add((target, name))
+        elif n.id in by_name:
+            found.add((path, n.id))
+    return found
+
+
+def reachable(roots) -> dict[Path, list[ast.stmt]]:
+    """Every top-level statement reachable from ``roots`` (``(file, name)`` pairs), grouped by file."""
+    chosen: dict[Path, list[ast.stmt]] = {}
+    seen, todo = set(), list(roots)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        path, name = node
+        by_name, unnamed, imports = _index(path)
+        if name is WHOLE:
+            stmts = [s for ss in by_name.values() for s in ss] + unnamed
+            todo += [t for t in imports.values() if t not in seen]
+        elif name in by_name:
+            stmts = by_name[name] + unnamed
+        elif name in imports:  # a name the module re-exports
+            todo.append(imports[name])
+            stmts = []
+        else:  # a name defined nowhere we can see (a lazy export): the whole module counts
+            stmts = [s for ss in by_name.values() for s in ss] + unnamed
+        for stmt in stmts:
+            bucket = chosen.setdefault(path, [])
+            if stmt not in bucket:
+                bucket.append(stmt)
+                todo += [u for u in _uses(path, stmt) if u not in seen]
+    return chosen
+
+
+def fingerprint(roots) -> str:
+    """Short sha256 of the source of everything reachable from ``roots``."""
+    h = hashlib.sha256()
+    for path, stmts in sorted(reachable(roots).items()):
+        text = path.read_text()
+        h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        for stmt in sorted(stmts, key=lambda s: s.lineno):
+            h.update((ast.get_source_segment(text, stmt) or "").encode() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def code_hash(stage: str, package_dir: Path, modules=()) -> str:
+    """Fingerprint of the code of one rule: ``stage`` for the experiment ``modules`` of a paper package.
+
+    The data stage takes no module: it covers the paper's own ``make_dataset`` (where it has
+    one) and the shared data package.
+    """
+    package_dir = Path(package_dir).resolve()
+    roots = [(PACKAGE / f, name) for f, name in STAGE_ROOTS[stage]]
+    if stage == "data":
+        roots += [(p, "make_dataset") for p in sorted(package_dir.glob("*.py")) if "make_dataset" in _index(p)[0]]
+        roots.append((PACKAGE / "data" / "__init__.py", WHOLE))
+    for module in modules:
+        roots += [(package_dir / f"{module}.py", entry) for entry in ENTRY_POINTS[stage]]
+    return fingerprint(roots)
