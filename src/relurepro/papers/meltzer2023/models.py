@@ -4,6 +4,13 @@ Every parameter has a leading member axis ``[M, ...]``. The MLP is
 ``f(x) = (d m^L)^{-1/2} W^{L+1} s(W^L ... s(W^1 x))`` with all weights N(0, 1); the uv model of
 Lewkowycz et al. is the linear two-layer MLP with d = 1. The pure quadratic model is
 ``z(x) = (zeta/2) theta^T psi(x) theta`` with ``psi`` shared by all members.
+
+Training uses the engine's MLP (``engine.MLPLoss`` with its hand-written backward). The
+op-by-op :func:`mlp_forward` here is kept on purpose, for two uses only: (1) it is the
+*independent* reference that E_c0 differentiates with ``torch.func.jacrev`` to check the
+analytic NTKs (a check of ``ntk.ntk_mlp`` against a forward that shares its code would prove
+little), and (2) it returns the hidden pre-activations that the sparsity metrics count (with the
+final outputs for the train/test metrics computed from the same pass).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ def mlp_init(seeds, d: int, width: int, depth: int, *, dtype=torch.float64, devi
 
 
 def mlp_forward(params, x, act: str, slope, scale: float):
-    """Outputs ``[M, B, 1]`` and the hidden pre-activations ``[M, B, m]`` per layer."""
+    """Outputs ``[M, B, 1]`` and the hidden pre-activations ``[M, B, m]`` per layer (op by op; see the module docstring)."""
     f, _ = activation(act)
     h, pre = x, []
     for w in params[:-1]:
