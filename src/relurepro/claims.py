@@ -134,7 +134,10 @@ class Claim:
 
 
 def threshold(declared: Iterable[Claim], claim_id: str, profile: str) -> float:
-    """The threshold of a declared claim, for figure labels (never copy it as a literal)."""
+    """The threshold of a declared claim, for figure labels (never copy it as a literal).
+
+    For ``in``/``in[]`` claims this is the lower bound; :meth:`Claim.bounds` gives both.
+    """
     for c in declared:
         if c.id == claim_id:
             return c.bounds(profile)[0]
@@ -197,7 +200,7 @@ def _judge(c: Claim, result, profile: str) -> dict:
         value, n, note = float(m.value), int(m.n_seeds), m.note
         fraction, worst = math.nan, math.nan
         verdict = c.passes(value, profile)
-        if verdict is not None:
+        if verdict is not None and n == 1:  # one draw: it is its own worst seed
             fraction, worst = float(verdict), value
     passed = c.passes(value, profile)
     if passed is not None and profile != "smoke" and n < c.min_seeds:

@@ -68,7 +68,12 @@ def per_member(df: pd.DataFrame, metric: str, how: str = "last", **labels) -> pd
     d = select(df, metric=metric, **labels).sort_values("step")
     if d.empty:
         return d
-    value = d.groupby(["point", "member"], sort=False)["value"].agg(how)
+    keys = ["point", "member"]
+    if how in ("first", "last"):  # by position: pandas' first/last would skip a diverged member's NaN
+        ends = d.groupby(keys, sort=False).tail(1) if how == "last" else d.groupby(keys, sort=False).head(1)
+        value = ends.set_index(keys)["value"]
+    else:
+        value = d.groupby(keys, sort=False)["value"].agg(how)
     labels_df = d.drop_duplicates(["point", "member"]).drop(columns=["value", "step"]).set_index(["point", "member"])
     return labels_df.assign(value=value).reset_index()
 

@@ -5,7 +5,9 @@ rule aggregate:
     input:
         runs=lambda w: run_files(w.paper),
         baselines=lambda w: [
-            f"results/{w.paper}/baselines/{e}.parquet" for e in experiments(w.paper)
+            f"results/{w.paper}/baselines/{e}.parquet"
+            for e in experiments(w.paper)
+            if papers.has_baselines(w.paper, e)
         ],
     output:
         runs="results/{paper}/runs.parquet",
