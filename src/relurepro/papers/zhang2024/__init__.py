@@ -1,11 +1,26 @@
-"""zhang2024: when are bias-free ReLU networks effectively linear networks? (Zhang, Saxe & Latham)."""
+"""zhang2024: when are bias-free ReLU networks effectively linear networks? (Zhang, Saxe & Latham).
+
+One module per experiment (E0-E7); E3-E6 share the shallow trainer in :mod:`.shallow`, and
+every experiment shares the helpers in :mod:`.common`, the closed forms in :mod:`.theory` and
+the data sets in :mod:`.data`.
+"""
 
 from __future__ import annotations
 
-from .. import lazy_exports
-from .baselines import baselines
-from .claims import claims
-from .figures import figures
+from .data import make_dataset
+
+__all__ = ["CHOICES", "EXPERIMENTS", "make_dataset"]
+
+EXPERIMENTS: dict[str, str] = {
+    "E0": "e0_identity",
+    "E1": "e1_expressivity",
+    "E2": "e2_exact_equivalence",
+    "E3": "e3_saxe_rank1",
+    "E4": "e4_saxe_multimode",
+    "E5": "e5_alpha_sweep",
+    "E6": "e6_symmetry_breaking",
+    "E7": "e7_deep",
+}
 
 CHOICES: dict[str, str] = {
     "loss": "L = (1/2P) sum_p ||y_p - f(x_p)||^2, summed over outputs (not averaged over C), trained by full-batch GD so that t = step x lr is gradient-flow time.",
@@ -21,15 +36,7 @@ CHOICES: dict[str, str] = {
     "xor_data": "The XOR+linear data of E6 are neither whitened nor symmetrised, to keep x1, x2 on {+-1}.",
     "deep_paired": "The deep paired run starts from W1 = [U; -U], W_mid = [[A, -A], [-A, A]], W_L = [V, -V] with its own draws.",
     "depth2_example": "The odd non-linear depth-3 (two hidden layers) function used to show the depth gap is g(x) = s(s(x1)-s(x2)) - s(s(-x1)-s(-x2)).",
+    "learning_stages": "E7 counts learning stages on -dL/dlog t taken by finite differences at the logged steps (t > 0); only interior peaks count, so a drop still under way at the last step is not a stage.",
+    "stage_times": "E7.relu_slower times each rank-3 stage by the first crossing of the loss levels stage_levels (5, 1.5, 0.3 for s = 3, 2, 1).",
+    "seeds_per_claim": "Claims over random draws give one value per seed (the statistic within that seed) and are judged on the median; invariants take the max over everything.",
 }
-
-__all__ = ["CHOICES", "baselines", "claims", "figures", "grid", "make_dataset", "train"]
-
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "make_dataset": "data",
-        "grid": "experiments",
-        "train": "experiments",
-    },
-)
