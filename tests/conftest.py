@@ -42,6 +42,20 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train on one thread, as the workflow's train rule does: on a loaded 2-core machine two
+    OpenMP threads make the tests' small ensembles over ten times slower."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """The project copied to a temp folder, with the smoke config run end to end once."""

@@ -29,16 +29,6 @@ CTX = Context(device=torch.device("cpu"), dtype=torch.float64, log=lambda msg: N
 EXPERIMENTS = ("E0", "E1", "E2", "E3", "E4", "E5", "E6", "E7")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Train on one thread, as the workflow's train rule does: on a loaded 2-core machine two
-    OpenMP threads make these small ensembles over ten times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def section(experiments_cfg: dict | None = None, profile: str = "quick") -> dict:
     """A validated, default-filled zhang2024 section with the shared keys added."""
     sec = {"enabled": True, "experiments": copy.deepcopy(experiments_cfg or {})}
