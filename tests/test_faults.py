@@ -83,7 +83,8 @@ def test_diverging_members_are_recorded(smoke_run):
     assert (members.loc[~members["diverged"], "diverged_step"] == -1).all()
 
 
-def test_job_where_every_member_diverges_fails_loudly(smoke_run, tmp_path):
+def test_job_where_every_member_diverges_is_a_result(smoke_run, tmp_path):
+    """The job writes its rows marked diverged and says so in its log; the workflow goes on."""
     project = copy_project(tmp_path / "p")
     cfg = yaml.safe_load((project / "config" / "smoke.yaml").read_text())
     e_c1 = cfg["papers"]["meltzer2023"].setdefault("experiments", {}).setdefault("E_c1", {})
@@ -92,7 +93,8 @@ def test_job_where_every_member_diverges_fails_loudly(smoke_run, tmp_path):
     bad.write_text(yaml.safe_dump(cfg))
     grid = rcfg.build_grid(rcfg.load(bad, ROOT / "workflow" / "schemas"))["meltzer2023"]
     targets = [f"results/meltzer2023/runs/{key}.parquet" for key in grid if key.startswith("E_c1/")]
-    proc = snakemake(project, *targets, "--cores", "1", "--configfile", str(bad), check=False)
+    snakemake(project, *targets, "--cores", "1", "--configfile", str(bad))
     logs = {p: p.read_text() for p in (project / "logs" / "meltzer2023" / "train" / "E_c1").glob("*.log")}
-    assert proc.returncode != 0
     assert any("every member diverged" in text for text in logs.values()), logs
+    runs = pd.concat([pd.read_parquet(project / t) for t in targets])
+    assert runs.groupby("member")["diverged"].first().all()

@@ -206,6 +206,8 @@ def _judge(c: Claim, result, profile: str) -> dict:
     if passed is not None and profile != "smoke" and n < c.min_seeds:
         passed = False
         note = f"needs at least {c.min_seeds} seeds, has {n}. {note}".strip()
+    if passed is False and not np.isfinite(value):
+        note = f"the statistic is not a finite number (diverged or missing runs). {note}".strip()
     status = "reported" if passed is None else ("pass" if passed else "fail")
     return dict(
         status=status, value=value, passed=passed, n_seeds=n, worst_seed_value=worst, pass_fraction=fraction, note=note

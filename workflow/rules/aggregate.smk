@@ -2,6 +2,9 @@
 
 
 rule aggregate:
+    """Concatenate a paper's runs and baselines into one table each."""
+    message:
+        "Aggregate the tables of {wildcards.paper}"
     input:
         runs=lambda w: run_files(w.paper),
         baselines=lambda w: [

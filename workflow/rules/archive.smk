@@ -23,6 +23,9 @@ ARCHIVE_CONFIGS = (
 
 
 rule archive:
+    """Pack the finished run into a verifiable archive."""
+    message:
+        "Archive the run"
     input:
         all_targets(),
         "results/report/claims.html",

@@ -2,6 +2,9 @@
 
 
 rule baselines:
+    """Compute one experiment's analytic and closed-form references from its runs."""
+    message:
+        "Baselines of {wildcards.paper} {wildcards.experiment}"
     input:
         runs=lambda w: run_files(w.paper, w.experiment),
         data=lambda w: [

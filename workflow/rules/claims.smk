@@ -2,6 +2,9 @@
 
 
 rule paper_claims:
+    """Evaluate every claim a paper declares."""
+    message:
+        "Claims of {wildcards.paper}"
     input:
         runs="results/{paper}/runs.parquet",
         baselines="results/{paper}/baselines.parquet",
@@ -19,6 +22,9 @@ rule paper_claims:
 
 
 rule claims:
+    """Merge the papers' claims into results/claims.parquet and claims.md."""
+    message:
+        "Claims table of all papers"
     input:
         expand("results/{paper}/claims.parquet", paper=PAPERS),
     output:

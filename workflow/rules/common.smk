@@ -28,6 +28,16 @@ USE_GPU = config["device"] == "cuda" or (
 ENV = "../../envs/relurepro.yaml"
 
 
+# Light rules (no training, seconds each) run on the submitting node, not as cluster jobs.
+localrules:
+    aggregate,
+    figure,
+    paper_claims,
+    claims,
+    report_tables,
+    archive,
+
+
 wildcard_constraints:
     paper="|".join(PAPERS) or "none",
     experiment=r"[A-Za-z0-9_.=+-]+",

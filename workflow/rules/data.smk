@@ -2,6 +2,9 @@
 
 
 rule data:
+    """Generate or load one data set from its seeded spec."""
+    message:
+        "Generate data set {wildcards.dataset} of {wildcards.paper}"
     output:
         "results/{paper}/data/{dataset}.npz",
     log:

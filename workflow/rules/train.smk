@@ -2,6 +2,9 @@
 
 
 rule train:
+    """Train one job's ensemble of networks and write its long table."""
+    message:
+        "Train {wildcards.paper} {wildcards.experiment}/{wildcards.point}"
     input:
         unpack(lambda w: {n: data_file(w.paper, n) for n in job_of(w).datasets}),
     output:
