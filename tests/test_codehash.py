@@ -57,8 +57,7 @@ def package(tmp_path, monkeypatch):
     monkeypatch.setattr(codehash, "PACKAGE", root)
 
     def hashes():
-        codehash._parsed.cache_clear()
-        codehash._index.cache_clear()
+        codehash.clear_caches()
         return {stage: codehash.code_hash(stage, toy, ["e1"]) for stage in ("train", "claims", "figure")}
 
     return root, toy, hashes

@@ -32,6 +32,7 @@ STAGE_ROOTS = {
 ENTRY_POINTS = {"train": ("jobs", "train"), "baselines": ("baselines",), "figure": ("figures",), "claims": ("CLAIMS",)}
 
 
+@cache
 def _module_file(base: Path) -> Path | None:
     if base.with_suffix(".py").is_file():
         return base.with_suffix(".py")
@@ -98,18 +99,40 @@ def _bound_names(stmt: ast.stmt) -> set[str]:
     return set()
 
 
-def _uses(path: Path, stmt: ast.stmt) -> set[tuple[Path, str | None]]:
+@cache
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def _source(path: Path, stmt: ast.stmt) -> str:
+    """The whole lines a top-level statement spans (decorators included)."""
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+    return "\n".join(_lines(path)[first - 1 : stmt.end_lineno])
+
+
+_USES: dict[tuple[Path, int], frozenset] = {}
+
+
+def _uses(path: Path, stmt: ast.stmt) -> frozenset[tuple[Path, str | None]]:
+    key = (path, id(stmt))
+    if key not in _USES:
+        _USES[key] = frozenset(_find_uses(path, stmt))
+    return _USES[key]
+
+
+def _find_uses(path: Path, stmt: ast.stmt) -> set[tuple[Path, str | None]]:
     """The nodes one statement refers to: names of its own module, and names reached through imports."""
     by_name, _, imports = _index(path)
-    local = dict(imports)
-    for n in ast.walk(stmt):  # imports inside functions bind names too
-        if isinstance(n, ast.Import | ast.ImportFrom):
-            local.update(_import_bindings(path, n))
-    attr_of = {id(n.value): n.attr for n in ast.walk(stmt) if isinstance(n, ast.Attribute)}
-    found = set()
+    local, attr_of, names = dict(imports), {}, []
     for n in ast.walk(stmt):
-        if not isinstance(n, ast.Name):
-            continue
+        if isinstance(n, ast.Import | ast.ImportFrom):  # imports inside functions bind names too
+            local.update(_import_bindings(path, n))
+        elif isinstance(n, ast.Attribute):
+            attr_of[id(n.value)] = n.attr
+        elif isinstance(n, ast.Name):
+            names.append(n)
+    found = set()
+    for n in names:
         if n.id in local:
             target, name = local[n.id]
             if name is WHOLE and id(n) in attr_of:  # ``engine.train`` -> engine.py's train only
@@ -153,11 +176,17 @@ def fingerprint(roots) -> str:
     """Short sha256 of the source of everything reachable from ``roots``."""
     h = hashlib.sha256()
     for path, stmts in sorted(reachable(roots).items()):
-        text = path.read_text()
         h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         for stmt in sorted(stmts, key=lambda s: s.lineno):
-            h.update((ast.get_source_segment(text, stmt) or "").encode() + b"\0")
+            h.update(_source(path, stmt).encode() + b"\0")
     return h.hexdigest()[:12]
+
+
+def clear_caches() -> None:
+    """Forget parsed sources (after files changed within one process)."""
+    for cached in (_parsed, _index, _lines, _module_file):
+        cached.cache_clear()
+    _USES.clear()
 
 
 def code_hash(stage: str, package_dir: Path, modules=()) -> str:
