@@ -76,7 +76,8 @@ def test_round_trip(made, tmp_path):
     checked = verify(arc)
     assert "results/p1/runs.parquet" in checked
     assert "config/config.yaml" in checked and "config/papers/p1.yaml" in checked
-    assert "workflow/Snakefile" in checked and "workflow/workflow/rules/train.smk" in checked
+    assert "Snakefile" in checked and "workflow/rules/train.smk" in checked
+    assert not any(c.startswith("workflow/workflow/") for c in checked)
     assert "environment/requirements-frozen.txt" in checked and "ro-crate-metadata.json" in checked
     assert not any("archive/" in c or c.endswith(".tmp") for c in checked)
 
@@ -88,9 +89,9 @@ def test_round_trip(made, tmp_path):
         crate = json.loads(tar.extractfile(f"{top}/ro-crate-metadata.json").read())
     assert reqs.startswith("# python ") and "pandas==" in reqs
     graph = {e["@id"]: e for e in crate["@graph"]}
-    assert graph["./"]["mainEntity"] == {"@id": "workflow/Snakefile"}
+    assert graph["./"]["mainEntity"] == {"@id": "Snakefile"}
     assert graph["results/p1/figures/fig1.png"]["encodingFormat"] == "image/png"
-    assert "ComputationalWorkflow" in graph["workflow/Snakefile"]["@type"]
+    assert "ComputationalWorkflow" in graph["Snakefile"]["@type"]
 
     dest = tmp_path / "dest"
     out = restore(arc, dest)

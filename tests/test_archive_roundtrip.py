@@ -1,19 +1,26 @@
 """Archive a finished smoke run, restore it in a fresh copy, re-render without training."""
 
+import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from .conftest import BIN, copy_project, snakemake
+from .conftest import BIN, snakemake
 
 pytestmark = pytest.mark.slow
 
-RERENDER = ["figure", "paper_claims", "claims", "report_tables"]
+
+def _relurepro(*args, cwd=None):
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    return subprocess.run(
+        [str(BIN / "python"), "-m", "relurepro.cli", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_archive_restore_rerender(smoke_run, tmp_path):
+    """The README's path: archive, restore into a fresh clone, `relurepro rerender`; no data set, no training."""
     origin = tmp_path / "origin"
     shutil.copytree(smoke_run["project"], origin, symlinks=True)
     snakemake(origin, "archive", "--configfile", "config/smoke.yaml")
@@ -22,22 +29,37 @@ def test_archive_restore_rerender(smoke_run, tmp_path):
     claims_md = (origin / "results" / "claims.md").read_bytes()
     claims_pq = (origin / "results" / "claims.parquet").read_bytes()
 
-    fresh = copy_project(tmp_path / "fresh")
-    restore = subprocess.run(
-        [str(BIN / "python"), "-m", "relurepro.cli", "restore", str(archives[0]), "--dest", str(fresh)],
-        capture_output=True,
-        text=True,
+    # a fresh clone of the same tree (copy_project would take today's working tree, which may have moved on)
+    fresh = tmp_path / "fresh"
+    shutil.copytree(
+        smoke_run["project"], fresh, ignore=shutil.ignore_patterns("results", "logs", "benchmarks", ".snakemake")
     )
+    restore = _relurepro("restore", str(archives[0]), "--dest", str(fresh))
     assert restore.returncode == 0, restore.stderr
+    assert "restored-config/config.yaml restored-config/smoke.yaml" in restore.stdout
+    assert not list((fresh / "results").glob("*/data/*")), "generated data sets are not archived"
     (fresh / "results" / "claims.md").unlink()
     (fresh / "results" / "claims.parquet").unlink()
-    proc = snakemake(fresh, "--rerun-triggers", "mtime", "--forcerun", *RERENDER, "--configfile", "config/smoke.yaml")
+    proc = _relurepro("rerender", "--dest", str(fresh), "--cores", "2")
     out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
     assert "rule train" not in out and "rule data" not in out and "rule baselines" not in out
     assert "rule figure" in out and "rule claims" in out
     assert (fresh / "results" / "claims.md").read_bytes() == claims_md
     assert (fresh / "results" / "claims.parquet").read_bytes() == claims_pq
     assert not list((fresh / "logs").glob("*/train/*/*.log")), "a training job ran after restore"
+    assert not list((fresh / "results").glob("*/data/*")), "a data set was regenerated"
+    # the configuration page shows the restored (smoke) config, not the clone's default one
+    assert '"profile": "smoke"' in (fresh / "results" / "report" / "choices.html").read_text()
+    assert (fresh / "results" / "report.html").exists()
+
+    # another config is refused, naming both hashes
+    smoke = fresh / "restored-config" / "smoke.yaml"
+    smoke.write_text(smoke.read_text().replace("train_threads: 1", "train_threads: 2"))
+    refused = _relurepro("rerender", "--dest", str(fresh), "--cores", "2")
+    assert refused.returncode != 0
+    assert "refusing to re-render" in refused.stdout + refused.stderr
+    assert archives[0].name.removesuffix(".tar.gz").rsplit("-", 1)[1] in refused.stdout + refused.stderr
 
 
 def test_restore_refuses_a_corrupted_archive(smoke_run, tmp_path):

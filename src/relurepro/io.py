@@ -54,10 +54,29 @@ def provenance(config_hash: str, device: str) -> dict:
     }
 
 
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask sets it, racing other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode(mode: int = 0o666) -> int:
+    """``mode`` less the process umask: the mode ``open()`` would give a new file."""
+    return mode & ~_umask() & 0o7777
+
+
 def _atomic(path: Path, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp creates 0600 files; a results file must be readable as the umask allows (shared clusters)
+    os.fchmod(fd, file_mode())
     os.close(fd)
     try:
         write(tmp)
