@@ -49,7 +49,10 @@ def test_parquet_schemas_and_provenance(smoke_run):
         assert (runs["paper"] == paper).all()
         assert runs["torch_version"].str.startswith("2.").all()
         assert runs["device"].isin(["cpu"]).all()
-        assert runs["config_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+        assert (runs["config_hash"] == rcfg.config_hash(_smoke_cfg())).all()
+        assert runs["job_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+        assert runs.groupby(["experiment", "point"])["job_hash"].nunique().eq(1).all()
+        assert runs["dtype"].isin(["float64", "float32"]).all()
     claims = pq.read_table(results / "claims.parquet").to_pandas()
     assert list(claims.columns) == claims_mod.COLUMNS
     assert claims["claim_id"].is_unique

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-PROVENANCE_COLUMNS = ["git_sha", "config_hash", "device", "torch_version", "created_at"]
+# Stamped on each job's table; the aggregated tables add ``config_hash`` (the whole config's).
+JOB_PROVENANCE = ["git_sha", "job_hash", "device", "dtype", "torch_version", "created_at"]
+PROVENANCE_COLUMNS = [*JOB_PROVENANCE, "config_hash"]
 
 
 def canonical_hash(obj) -> str:
@@ -24,13 +26,13 @@ def canonical_hash(obj) -> str:
 
 
 def git_sha() -> str:
-    """The commit of the checkout the code runs from, or ``unknown`` outside git."""
+    """The commit of the checkout the code runs from (``<sha>-dirty`` with uncommitted changes), or ``unknown``."""
     env = os.environ.get("RELUREPRO_GIT_SHA")
     if env:
         return env
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", "describe", "--always", "--dirty", "--abbrev=40"],
             cwd=Path(__file__).parent,
             capture_output=True,
             text=True,
@@ -41,14 +43,15 @@ def git_sha() -> str:
         return "unknown"
 
 
-def provenance(config_hash: str, device: str) -> dict:
-    """The provenance columns stamped on every results table."""
+def provenance(job_hash: str, device: str, dtype: str) -> dict:
+    """The provenance columns stamped on each job's table (``device`` and ``dtype`` as the tensors used them)."""
     import torch
 
     return {
         "git_sha": git_sha(),
-        "config_hash": config_hash,
+        "job_hash": job_hash,
         "device": device,
+        "dtype": dtype,
         "torch_version": torch.__version__,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
@@ -34,8 +35,20 @@ def data(paper: str, name: str, spec: dict, out) -> None:
     print(f"{paper}: data set {name} -> {out} ({', '.join(f'{k}{v.shape}' for k, v in arrays.items())})")
 
 
-def train(paper: str, job: Job, data_paths: dict[str, str], out, *, device="auto", dtype="float64", threads=1) -> None:
-    """Train one job's ensemble and write its long table with provenance."""
+def _stamp(df: pd.DataFrame, job_hash: str, ctx: Context) -> dict:
+    """Provenance for a job's rows; an experiment that ran elsewhere than ``ctx`` says so in its own columns."""
+    stamp = io.provenance(job_hash, str(ctx.device), str(ctx.dtype).removeprefix("torch."))
+    return {k: v for k, v in stamp.items() if k not in df.columns}
+
+
+def train(
+    paper: str, job: Job, data_paths: dict[str, str], out, *, device="auto", dtype="float64", threads=1, code=""
+) -> None:
+    """Train one job's ensemble and write its long table with provenance.
+
+    ``job_hash`` covers everything that defines the numbers: the job's spec (parameters,
+    members, data specs), the dtype and the fingerprint of the code that ran.
+    """
     ctx = _context(device, dtype, threads)
     arrays = {name: io.read_npz(path) for name, path in data_paths.items()}
     start = time.perf_counter()
@@ -47,8 +60,8 @@ def train(paper: str, job: Job, data_paths: dict[str, str], out, *, device="auto
         # a result, not a crash: the rows are written, marked diverged, and the claims that need them fail
         ctx.log(f"{paper} {job.key}: WARNING: every member diverged; rows are kept with diverged = true")
     df = df.assign(paper=paper, experiment=job.experiment, point=job.point)
-    stamp = io.provenance(io.canonical_hash(job.spec()), str(ctx.device))
-    io.write_parquet(df, out, **stamp)
+    job_hash = io.canonical_hash({"job": job.spec(), "dtype": dtype, "code": code})
+    io.write_parquet(df, out, **_stamp(df, job_hash, ctx))
     ctx.log(f"{paper} {job.key}: {len(df)} rows in {time.perf_counter() - start:.1f} s -> {out}")
 
 
@@ -62,6 +75,7 @@ def baselines(
     *,
     device="cpu",
     dtype="float64",
+    code="",
 ) -> None:
     """Compute one experiment's analytic baselines from its runs (``jobs``: point -> job spec)."""
     ctx = _context(device, dtype, 1)
@@ -73,25 +87,27 @@ def baselines(
     df = (
         df.assign(paper=paper, experiment=experiment) if not df.empty else pd.DataFrame({"paper": [], "experiment": []})
     )
-    io.write_parquet(df, out, **io.provenance(io.canonical_hash(jobs), str(ctx.device)))
+    job_hash = io.canonical_hash({"jobs": jobs, "dtype": dtype, "code": code})
+    io.write_parquet(df, out, **_stamp(df, job_hash, ctx))
     print(f"{paper} {experiment}: {len(df)} baseline rows -> {out}")
 
 
-def aggregate(paper: str, run_paths, baseline_paths, runs_out, baselines_out) -> None:
-    """Concatenate a paper's per-job tables; a damaged input stops here, naming the file."""
+def aggregate(paper: str, run_paths, baseline_paths, runs_out, baselines_out, config_hash: str = "") -> None:
+    """Concatenate a paper's per-job tables, stamped with the whole config's hash; a damaged input stops here."""
     runs = pd.concat([io.read_parquet(p) for p in run_paths], ignore_index=True)
     bases = [io.read_parquet(p) for p in baseline_paths]
     bases = pd.concat([b for b in bases if not b.empty] or [pd.DataFrame({"paper": []})], ignore_index=True)
-    io.write_parquet(runs, runs_out)
-    io.write_parquet(bases, baselines_out)
+    io.write_parquet(runs, runs_out, config_hash=config_hash)
+    io.write_parquet(bases, baselines_out, config_hash=config_hash)
     print(f"{paper}: {len(runs)} run rows from {len(run_paths)} jobs, {len(bases)} baseline rows")
 
 
-def figure(paper: str, stem: str, runs_path, baselines_path, cfg: dict, png, pdf) -> None:
-    """Render one figure from the aggregated tables."""
+def figure(paper: str, stem: str, runs_path, baselines_path, experiment: str, section: dict, profile: str, png, pdf):
+    """Render one figure from the aggregated tables, knowing only its experiment's config section."""
     from . import plotting
     from .tables import Tables
 
+    cfg = {"profile": profile, "experiments": {experiment: dict(section)}}
     tables = Tables(io.read_parquet(runs_path), io.read_parquet(baselines_path), cfg)
     fig = papers.figures(paper, cfg)[stem](tables)
     plotting.save(fig, png, pdf)
@@ -114,30 +130,140 @@ def claims_table(paths, parquet_out, md_out, config_hash: str) -> None:
     io.write_text(claims_mod.markdown(df), md_out)
 
 
-def report_tables(claims_path, paper_ids, cfg: dict, claims_out, choices_out) -> None:
-    """HTML tables for the report: the claims (verdict first, claims and invariants apart) and this project's choices."""
+def report_tables(claims_path, paper_ids, cfg: dict, claims_out, choices_out, summary_out=None, captions=()) -> None:
+    """Material for the HTML report, from the claims table.
+
+    Writes the claims page (verdict first, failed rows marked), the project's choices with
+    the config, the landing page's summary (``summary_out``, RST) and one caption snippet per
+    figure: ``captions`` holds ``(stem, paper, experiment, source, out)``, where ``source`` is
+    the figure's own caption file or None (a generic caption is written instead).
+    """
     df = io.read_parquet(claims_path)[claims_mod.COLUMNS]
-    shown = df.assign(result=df["status"].map(claims_mod.VERDICTS).str.strip("*").str.upper())
-    order = ["result", *[c for c in claims_mod.COLUMNS if c not in ("note", "status")], "note"]
-    body = f"<p>{claims_mod.summary_line(df)}</p>"
-    for kind, title in (("claim", "Scientific claims"), ("invariant", "Invariants")):
-        part = shown[shown["kind"] == kind][order].assign(note=lambda d: d["note"].str.split("\n").str[0])
-        body += f"<h2>{title}</h2>" + part.to_html(index=False, na_rep="", float_format="{:.4g}".format)
-    io.write_text(_page("Claims", body), claims_out)
+    io.write_text(_page("Claims", claims_page(df)), claims_out)
     parts = []
     for paper in paper_ids:
         rows = [(k, v) for k, v in getattr(plugin(paper), "CHOICES", {}).items()]
         table = pd.DataFrame(rows, columns=["choice", "what and why"]).to_html(index=False)
         values = json.dumps(cfg["papers"][paper], indent=2, sort_keys=True)
-        parts.append(f"<h2>{paper}</h2>{table}<h3>config values</h3><pre>{values}</pre>")
+        parts.append(f"<h2>{paper}</h2>{table}<h3>config values</h3><pre>{html.escape(values)}</pre>")
     shared = {k: v for k, v in cfg.items() if k != "papers"}
-    parts.append(f"<h2>shared settings</h2><pre>{json.dumps(shared, indent=2, sort_keys=True)}</pre>")
+    parts.append(f"<h2>shared settings</h2><pre>{html.escape(json.dumps(shared, indent=2, sort_keys=True))}</pre>")
     io.write_text(_page("Project choices", "".join(parts)), choices_out)
+    if summary_out is not None:
+        io.write_text(summary_rst(df), summary_out)
+    for stem, paper, experiment, source, out in captions:
+        text = Path(source).read_text() if source else None
+        io.write_text(caption_rst(stem, paper, experiment, text, df), out)
+
+
+def rst_escape(text: str) -> str:
+    """Plain text that RST shows as written (``|x|`` is a substitution, ``*x*`` emphasis, ``x_`` a link)."""
+    return "".join("\\" + ch if ch in "\\*`_|[]<>" else ch for ch in str(text))
+
+
+def _claim_item(r) -> str:
+    verdict = {"pass": "**PASS**", "fail": "**FAIL**", "error": "**ERROR**"}.get(r.status, f"*{r.status}*")
+    kind = " (invariant)" if r.kind == "invariant" else ""
+    text = f"- {verdict} ``{r.claim_id}``{kind}: {rst_escape(r.description)}"
+    if r.status in ("pass", "fail", "reported"):
+        test = claims_mod.test_text(r.direction, r.threshold, r.threshold_high)
+        value = f"{r.value:.4g}" if pd.notna(r.value) else "no value"
+        text += f"; {rst_escape(r.statistic)} = {value}" + (f" (test {rst_escape(test)})" if test != "report" else "")
+        if r.n_seeds > 1 and pd.notna(r.worst_seed_value):
+            text += f", {r.n_seeds} seeds, worst {r.worst_seed_value:.4g}"
+    elif str(r.note):
+        text += f"; {rst_escape(str(r.note).splitlines()[0])}"
+    return text
+
+
+def caption_rst(stem: str, paper: str, experiment: str, text: str | None, claims: pd.DataFrame) -> str:
+    """A figure's caption (RST): its own text, or a generic one, then the claims of its experiment."""
+    if text is None or not text.strip():
+        text = (
+            f"Figure ``{stem}``, drawn by experiment {rst_escape(experiment)} of {paper}. It has no caption of "
+            f"its own yet: write one in ``workflow/report/{stem}.rst``."
+        )
+    rows = claims[claims["claim_id"].str.startswith(f"{paper}.{experiment}.")]
+    lines = [text.strip(), ""]
+    if rows.empty:
+        lines.append(f"Experiment {rst_escape(experiment)} declares no claims.")
+    else:
+        judged = rows[rows["status"].isin(["pass", "fail", "error"])]
+        ok = int((judged["status"] == "pass").sum())
+        lines += [
+            f"**Claims of experiment {rst_escape(experiment)}** ({ok} of {len(judged)} judged pass; "
+            f"profile {rst_escape(rows['profile'].iloc[0])}):",
+            "",
+            *[_claim_item(r) for r in rows.itertuples()],
+        ]
+    lines += ["", f"Drawn from ``results/{paper}/runs.parquet`` and ``baselines.parquet``."]
+    return "\n".join(lines) + "\n"
+
+
+def summary_rst(claims: pd.DataFrame) -> str:
+    """The landing page's verdict (RST): how many claims pass, and each failed one."""
+    lines = [f"**{rst_escape(claims_mod.summary_line(claims))}.**"]
+    failed = claims[claims["status"].isin(["fail", "error"])]
+    if not failed.empty:
+        lines += ["", *[_claim_item(r) for r in failed.itertuples()]]
+    return "\n".join(lines) + "\n"
+
+
+_ROW_CLASS = {"pass": "pass", "fail": "fail", "error": "fail", "reported": "quiet", "skipped": "quiet"}
+
+
+def claims_page(df: pd.DataFrame) -> str:
+    """The claims as HTML tables: verdict first, failed rows marked, per paper, claims and invariants apart."""
+    esc = html.escape
+    failing = (df["status"].isin(["fail", "error"])).any()
+    body = f"<p class='summary{' failing' if failing else ''}'>{esc(claims_mod.summary_line(df))}.</p>"
+    head = ["result", "claim", "description", "statistic", "value", "test", "seeds (worst, pass fraction)", "note"]
+    for paper, part in df.groupby("paper", sort=False):
+        for kind, title in (("claim", "claims"), ("invariant", "invariants")):
+            rows = part[part["kind"] == kind]
+            if rows.empty:
+                continue
+            judged = rows[rows["status"].isin(["pass", "fail", "error"])]
+            ok = int((judged["status"] == "pass").sum())
+            body += f"<h2>{esc(paper)}: {title} ({ok} of {len(judged)} pass)</h2><table><thead><tr>"
+            body += "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            for r in rows.itertuples():
+                seeds = str(r.n_seeds)
+                if r.n_seeds > 1 and pd.notna(r.worst_seed_value):
+                    seeds += f" ({r.worst_seed_value:.4g}, {r.pass_fraction:.2g})"
+                cells = [
+                    ("result", claims_mod.VERDICTS.get(r.status, r.status).strip("*").upper()),
+                    ("id", f"{r.claim_id} v{r.version}"),
+                    ("", r.description),
+                    ("", r.statistic),
+                    ("num", "" if pd.isna(r.value) else f"{r.value:.4g}"),
+                    ("num", claims_mod.test_text(r.direction, r.threshold, r.threshold_high)),
+                    ("num", seeds),
+                    ("note", str(r.note).split("\n")[0]),
+                ]
+                body += f"<tr class='{_ROW_CLASS.get(r.status, '')}'>"
+                body += "".join(f"<td class='{c}'>{esc(str(v))}</td>" for c, v in cells) + "</tr>"
+            body += "</tbody></table>"
+    return body
+
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:1em;font-size:14px}"
+    "table{border-collapse:collapse;width:100%;margin-bottom:1.5em}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}"
+    "td.num{white-space:nowrap}td.id{font-family:monospace;font-size:12px;overflow-wrap:anywhere;min-width:12em}"
+    "td.note{font-size:12px;color:#444;max-width:24em}"
+    "td.result{font-weight:bold;white-space:nowrap}"
+    "tr.pass td.result{color:#1a7f37}"
+    "tr.fail td{background:#fde2e1}tr.fail td.result{color:#b00020}"
+    "tr.quiet td{color:#777}"
+    "p.summary{font-size:16px;font-weight:bold}p.summary.failing{color:#b00020}"
+)
 
 
 def _page(title: str, body: str) -> str:
-    style = "body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head><body><h1>{title}</h1>{body}</body></html>\n"
+    head = f"<meta charset='utf-8'><title>{title}</title><style>{_STYLE}</style>"
+    return f"<!doctype html><html><head>{head}</head><body><h1>{title}</h1>{body}</body></html>\n"
 
 
 def archive(out, config_files, config_hash: str) -> None:

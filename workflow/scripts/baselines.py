@@ -15,4 +15,5 @@ with logged(snakemake):  # noqa: F821
         paths,
         sm.output[0],
         dtype=sm.params.dtype,
+        code=sm.params.code,
     )
