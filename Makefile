@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 SNAKEMAKE := $(BIN)/snakemake
 CONFIG ?=
 
-.PHONY: venv reproduce full test test-fast lint format archive gpu-check clean help
+.PHONY: venv reproduce full test test-fast lint format archive gpu-check config-doc clean help
 
 help:
 	@echo "make reproduce   run every paper on the quick CPU config, then build the report"
@@ -16,6 +16,7 @@ help:
 	@echo "make test        the test suite (end-to-end on the smoke config included)"
 	@echo "make archive     pack results/ into a verifiable archive"
 	@echo "make lint        ruff, ruff format --check, snakefmt --check, snakemake --lint"
+	@echo "make config-doc  regenerate config/README.md (the configuration reference) from the schemas"
 	@echo "make gpu-check   on a CUDA machine: smoke workflow on CUDA vs CPU, engine benchmarks on CUDA"
 
 $(STAMP): envs/requirements.txt pyproject.toml
@@ -54,6 +55,9 @@ format: $(STAMP)
 archive: $(STAMP)
 	$(SNAKEMAKE) --profile profiles/default $(CONFIG) --report results/report.html
 	$(SNAKEMAKE) archive --profile profiles/default $(CONFIG)
+
+config-doc: $(STAMP)
+	$(BIN)/python -m relurepro.cli config-doc
 
 gpu-check: $(STAMP)
 	$(BIN)/python bench/gpu_check.py

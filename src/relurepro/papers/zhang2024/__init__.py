@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from .data import make_dataset
 
-__all__ = ["CHOICES", "EXPERIMENTS", "make_dataset"]
+__all__ = ["CHOICES", "EXPERIMENTS", "PRECISION", "make_dataset"]
+
+# Every experiment trains in the shared `dtype`, and the exactness claims (1e-10) need float64:
+# a config with dtype float32 is refused (relurepro.config.check_precision).
+PRECISION = "float64"
 
 EXPERIMENTS: dict[str, str] = {
     "E0": "e0_identity",

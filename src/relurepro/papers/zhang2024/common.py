@@ -19,6 +19,24 @@ T_LABEL = "t = step × lr"
 # ---------------------------------------------------------------- grid
 
 
+def config_check(ok: bool, key: str, message: str) -> None:
+    """Refuse a value the code cannot take: ``ValueError("experiments.<key>: ...")``, a config error naming the key."""
+    if not ok:
+        raise ValueError(f"experiments.{key}: {message}")
+
+
+def check_teacher(exp: str, *, P, D, C, s, P_key="P", s_key="singular_values") -> None:
+    """A whitened teacher data set needs ``P >= D`` (exact whitening) and at most ``min(D, C)`` singular values."""
+    config_check(
+        P >= D, f"{exp}.{P_key}", f"{P} samples cannot be whitened exactly in D = {D} dimensions (need P >= D)"
+    )
+    config_check(
+        len(s) <= min(D, C),
+        f"{exp}.{s_key}",
+        f"{len(s)} singular values, but a teacher with D = {D}, C = {C} has rank at most {min(D, C)}",
+    )
+
+
 def teacher_spec(*, seed, P, D, C, s, noise=0.0, sym=True) -> dict:
     """The data spec of a whitened teacher data set (symmetrised after the noise unless ``sym`` is off)."""
     return {
@@ -145,10 +163,16 @@ def first_seed(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["seed"] == df["seed"].min()]
 
 
+# The ends of alpha_colours: ReLU (alpha = 0) orange, linear (alpha = 1) dark blue, both visible on white.
+RELU_COLOUR = "#f2844b"
+LINEAR_COLOUR = "#0d0887"
+
+
 def alpha_colours(alphas):
+    """A colour per leaky slope, from orange (ReLU, alpha = 0) to dark blue (linear, alpha = 1)."""
     from ... import plotting
 
-    return plotting.colours([float(a) for a in alphas] + [0.0, 1.0], cmap="viridis_r")
+    return plotting.colours([float(a) for a in alphas] + [0.0, 1.0], cmap="plasma_r")
 
 
 def threshold_line(ax, value: float, label: str, **kw) -> None:
