@@ -8,7 +8,10 @@ A paper is a subpackage ``relurepro.papers.<id>`` whose ``__init__`` defines
 ``CHOICES: dict[str, str]``
     this project's own choices (spec tag [DESIGN]), a sentence each; the report lists them;
 ``make_dataset(name, spec) -> dict[str, np.ndarray]`` (optional)
-    the paper's own data sets; without it, :func:`relurepro.data.make` builds them.
+    the paper's own data sets; without it, :func:`relurepro.data.make` builds them;
+``PRECISION`` (optional, here or in an experiment module, which wins)
+    ``"float64"`` where the claims need it: a config whose ``dtype`` asks for less is
+    refused (:func:`relurepro.config.check_precision`); ``None`` follows the config.
 
 Each experiment module defines (only ``jobs`` and ``train`` are required)
 
