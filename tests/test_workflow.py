@@ -53,6 +53,11 @@ def test_parquet_schemas_and_provenance(smoke_run):
         assert runs["job_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
         assert runs.groupby(["experiment", "point"])["job_hash"].nunique().eq(1).all()
         assert runs["dtype"].isin(["float64", "float32"]).all()
+    # provenance says what the tensors used: E_c5 trains in its own dtype, the toy experiments in float64
+    runs = pd.read_parquet(results / "meltzer2023" / "runs.parquet")
+    e_c5 = _smoke_cfg()["papers"]["meltzer2023"]["experiments"]["E_c5"]["dtype"]
+    assert set(runs.loc[runs["experiment"] == "E_c5", "dtype"]) == {e_c5}
+    assert set(runs.loc[runs["experiment"] == "E_c1", "dtype"]) == {"float64"}
     claims = pq.read_table(results / "claims.parquet").to_pandas()
     assert list(claims.columns) == claims_mod.COLUMNS
     assert claims["claim_id"].is_unique

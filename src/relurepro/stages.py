@@ -52,7 +52,7 @@ def train(
     ctx = _context(device, dtype, threads)
     arrays = {name: io.read_npz(path) for name, path in data_paths.items()}
     start = time.perf_counter()
-    ctx.log(f"{paper} {job.key}: training on {ctx.device} ({dtype})")
+    ctx.log(f"{paper} {job.key}: training; context {ctx.device} ({dtype})")
     df = papers.train(paper, job, arrays, ctx)
     if df is None or df.empty:
         raise RuntimeError(f"{paper} {job.key}: training produced no rows")
@@ -61,8 +61,13 @@ def train(
         ctx.log(f"{paper} {job.key}: WARNING: every member diverged; rows are kept with diverged = true")
     df = df.assign(paper=paper, experiment=job.experiment, point=job.point)
     job_hash = io.canonical_hash({"job": job.spec(), "dtype": dtype, "code": code})
-    io.write_parquet(df, out, **_stamp(df, job_hash, ctx))
-    ctx.log(f"{paper} {job.key}: {len(df)} rows in {time.perf_counter() - start:.1f} s -> {out}")
+    stamp = _stamp(df, job_hash, ctx)
+    io.write_parquet(df, out, **stamp)
+    ran = {k: sorted(set(map(str, df[k]))) if k in df else [stamp[k]] for k in ("device", "dtype")}
+    ctx.log(
+        f"{paper} {job.key}: {len(df)} rows in {time.perf_counter() - start:.1f} s, "
+        f"tensors on {'/'.join(ran['device'])} in {'/'.join(ran['dtype'])} -> {out}"
+    )
 
 
 def baselines(
@@ -130,13 +135,15 @@ def claims_table(paths, parquet_out, md_out, config_hash: str) -> None:
     io.write_text(claims_mod.markdown(df), md_out)
 
 
-def report_tables(claims_path, paper_ids, cfg: dict, claims_out, choices_out, summary_out=None, captions=()) -> None:
+def report_tables(
+    claims_path, paper_ids, cfg: dict, claims_out, choices_out, summary_out=None, caption_outs=None, sources=None
+) -> None:
     """Material for the HTML report, from the claims table.
 
     Writes the claims page (verdict first, failed rows marked), the project's choices with
-    the config, the landing page's summary (``summary_out``, RST) and one caption snippet per
-    figure: ``captions`` holds ``(stem, paper, experiment, source, out)``, where ``source`` is
-    the figure's own caption file or None (a generic caption is written instead).
+    the config, the landing page's summary (``summary_out``, RST) and a caption snippet for
+    each figure stem in ``caption_outs`` (stem -> path): the figure's own caption from
+    ``sources`` (stem -> path; a generic caption where it has none), then its experiment's claims.
     """
     df = io.read_parquet(claims_path)[claims_mod.COLUMNS]
     io.write_text(_page("Claims", claims_page(df)), claims_out)
@@ -151,9 +158,13 @@ def report_tables(claims_path, paper_ids, cfg: dict, claims_out, choices_out, su
     io.write_text(_page("Project choices", "".join(parts)), choices_out)
     if summary_out is not None:
         io.write_text(summary_rst(df), summary_out)
-    for stem, paper, experiment, source, out in captions:
+    from .config import paper_config
+
+    owners = {s: (p, e) for p in paper_ids for s, e in papers.figure_experiments(p, paper_config(cfg, p)).items()}
+    for stem, out in (caption_outs or {}).items():
+        source = (sources or {}).get(stem)
         text = Path(source).read_text() if source else None
-        io.write_text(caption_rst(stem, paper, experiment, text, df), out)
+        io.write_text(caption_rst(stem, *owners[stem], text, df), out)
 
 
 def rst_escape(text: str) -> str:

@@ -104,6 +104,8 @@ def train_mlp(job: Job, data: dict, ctx) -> pd.DataFrame:
         activation=s["act"],
         slope=float(p.get("slope", 0.0)),
         dataset=p.get("dataset", f"x{fmt(p.get('x', 1.0))}_y{fmt(p.get('y', 0.0))}"),
+        device=str(params[0].device),  # provenance as the tensors ran: E_c5 trains in its own dtype
+        dtype=str(params[0].dtype).removeprefix("torch."),
     )
 
     def lam_fn(ps):
@@ -186,6 +188,8 @@ def train_quadratic_part(job: Job, ctx) -> pd.DataFrame:
         activation=p.get("psi_act", "linear"),
         slope=float("nan"),
         dataset=p["part"],
+        device=str(params[0].device),  # the quadratic parts are set up on the CPU whatever ctx.device is
+        dtype=str(params[0].dtype).removeprefix("torch."),
     )
 
     def loss_fn(ps):
@@ -210,7 +214,8 @@ def timed(job: Job, ctx, fn) -> pd.DataFrame:
     start = time.perf_counter()
     df = fn()
     df.insert(0, "experiment", job.experiment)
-    ctx.log(f"meltzer2023 {job.key}: {df['member'].nunique()} members in {time.perf_counter() - start:.1f} s")
+    ran = f"on {df['device'].iloc[0]} ({df['dtype'].iloc[0]})" if "dtype" in df else ""
+    ctx.log(f"meltzer2023 {job.key}: {df['member'].nunique()} members {ran} in {time.perf_counter() - start:.1f} s")
     return df
 
 
