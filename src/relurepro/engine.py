@@ -1,20 +1,54 @@
 """Batched ensembles: M small networks trained together along a leading tensor dim.
 
-Every parameter tensor has shape ``[M, ...]``; member ``m`` owns slice ``m``. One
-optimizer step updates all members. Members may differ in seed, learning rate, init
-scale and leaky slope, but not in shape. A member whose loss turns non-finite (or
-exceeds ``diverge_above``) is frozen and recorded as diverged at that step; the
-others go on unaffected, because no operation mixes members.
+Every trained tensor has shape ``[M, ...]``; member ``m`` owns slice ``m``. One optimizer step
+updates all members; no operation mixes members. Tensors are trained in groups, each with its
+own per-member learning rate and an on/off mask per member; tensors in no group stay frozen
+(and may be shared by all members, broadcast rather than copied). Training is full-batch or
+on mini-batches that each member draws from its own seed (:mod:`relurepro.batching`). A member
+whose loss turns non-finite (or exceeds ``diverge_above``) is frozen and recorded as diverged
+at that step; a member whose validation metric stops improving may be stopped the same way.
+
+Network forwards live in :mod:`relurepro.nets`, losses in :mod:`relurepro.losses`; their names
+used by the papers are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
+
+from .losses import MLPLoss, half_mse
+from .nets import ACTIVATIONS, activation, generators, init_layers, leaky, member_tensor, mlp, normal, per_member
+
+__all__ = [
+    "ACTIVATIONS",
+    "DTYPES",
+    "Group",
+    "History",
+    "MLPLoss",
+    "Select",
+    "Step",
+    "activation",
+    "constant",
+    "cosine",
+    "generators",
+    "half_mse",
+    "init_layers",
+    "leaky",
+    "log_schedule",
+    "member_tensor",
+    "mlp",
+    "normal",
+    "per_member",
+    "resolve_device",
+    "train",
+]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -28,283 +62,69 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def member_tensor(values: Sequence[float], like: torch.Tensor | None = None, *, dtype=None, device=None):
-    """A per-member vector ``[M]`` on the ensemble's dtype and device."""
-    if like is not None:
-        dtype, device = like.dtype, like.device
-    return torch.as_tensor(np.asarray(values, dtype=float), dtype=dtype, device=device)
-
-
-def per_member(v: torch.Tensor, ndim: int) -> torch.Tensor:
-    """Reshape a ``[M]`` vector so it broadcasts against a ``[M, ...]`` tensor of ``ndim`` dims."""
-    return v.reshape(-1, *([1] * (ndim - 1)))
-
-
-def generators(seeds: Sequence[int]) -> list[torch.Generator]:
-    """One CPU generator per member, so a member's draws depend on its seed alone."""
-    return [torch.Generator().manual_seed(int(s)) for s in seeds]
-
-
-def normal(gens: list[torch.Generator], shape: Sequence[int], *, dtype, device) -> torch.Tensor:
-    """Standard-normal draws ``[M, *shape]``, one generator per member.
-
-    Draws happen on the CPU and are moved afterwards, so CPU and CUDA runs start
-    from identical weights.
-    """
-    draws = [torch.randn(*shape, generator=g, dtype=torch.float64) for g in gens]
-    return torch.stack(draws).to(dtype=dtype, device=device)
-
-
-def init_layers(
-    seeds: Sequence[int],
-    sizes: Sequence[int],
-    std: Sequence[float] | Callable[[int], float],
-    *,
-    init_scale: Sequence[float] | None = None,
-    bias: bool = False,
-    dtype=torch.float64,
-    device="cpu",
-) -> list[torch.Tensor]:
-    """Gaussian weights for an MLP with layer widths ``sizes`` (input first).
-
-    ``std`` is one std per layer or a function of fan-in (e.g. He: ``sqrt(2/fan_in)``);
-    each member's draws are further multiplied by its ``init_scale``. Weights are
-    ``[M, fan_in, fan_out]``; with ``bias`` a zero ``[M, 1, fan_out]`` bias follows each.
-    """
-    gens = generators(seeds)
-    scale = member_tensor(init_scale if init_scale is not None else [1.0] * len(seeds), dtype=dtype, device=device)
-    params = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        s = std(fan_in) if callable(std) else std[i]
-        w = normal(gens, (fan_in, fan_out), dtype=dtype, device=device) * (s * per_member(scale, 3))
-        params.append(w.requires_grad_())
-        if bias:
-            params.append(torch.zeros(len(seeds), 1, fan_out, dtype=dtype, device=device, requires_grad=True))
-    return params
-
-
-def leaky(z: torch.Tensor, slope) -> torch.Tensor:
-    """Leaky ReLU ``max(z, a z)`` with a per-member slope ``a`` (0 = ReLU, 1 = linear).
-
-    ``slope`` is a float or a ``[M]`` tensor. When every member shares one slope (known
-    without a device sync on the CPU) the fused kernel is used; otherwise
-    ``relu(z) + a * min(z, 0)``, several times faster on the CPU than ``torch.where``.
-    """
-    slope = _shared_slope(slope)
-    if not isinstance(slope, torch.Tensor):
-        return torch.relu(z) if slope == 0 else torch.nn.functional.leaky_relu(z, slope)
-    pos = torch.relu(z)
-    return torch.addcmul(pos, per_member(slope, z.ndim), z - pos)
-
-
-ACTIVATIONS: dict[str, Callable] = {
-    "leaky": leaky,
-    "relu": lambda z, slope: torch.relu(z),
-    "linear": lambda z, slope: z,
-    "tanh": lambda z, slope: torch.tanh(z),
-}
-
-
-_GRADS: dict[str, Callable] = {
-    "leaky": lambda z, slope: (
-        torch.where(z > 0, torch.ones_like(z), per_member(slope, z.ndim).expand_as(z))
-        if isinstance(slope, torch.Tensor)
-        else torch.where(z > 0, 1.0, float(slope)).to(z.dtype)
-    ),
-    "relu": lambda z, slope: (z > 0).to(z.dtype),
-    "linear": lambda z, slope: torch.ones_like(z),
-    "tanh": lambda z, slope: 1 - torch.tanh(z) ** 2,
-}
-
-
-def activation(name: str) -> tuple[Callable, Callable]:
-    """The activation ``s(z, slope)`` and its derivative ``s'(z, slope)`` (for analytic NTKs)."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name], _GRADS[name]
-
-
-def mlp(params: Sequence[torch.Tensor], x: torch.Tensor, slope=None, *, bias=False, activation="leaky", scale=1.0):
-    """Forward pass of a batched MLP ``scale * W_L s(... s(W_1 x))``; ``x`` is ``[P, D]`` (shared) or ``[M, P, D]``.
-
-    Bias-free nets with a piecewise-linear activation (ReLU, leaky ReLU, linear; slopes >= 0)
-    take a path with a hand-written backward (:func:`_piecewise_backward`); the others go
-    through autograd op by op. Both compute the same function and gradient.
-    """
-    fast = None if x.requires_grad else _fast_slope(activation, slope, bias)
-    if fast is not None:
-        return _PiecewiseLinearMLP.apply(x, fast, float(scale), *params)
-    act = ACTIVATIONS[activation]
-    step = 2 if bias else 1
-    n_layers = len(params) // step
-    h = x
-    for i in range(n_layers):
-        w = params[i * step]
-        h = torch.matmul(h, w)
-        if bias:
-            h = h + params[i * step + 1]
-        if i < n_layers - 1:
-            h = act(h, slope)
-    return h * scale if scale != 1.0 else h
-
-
-_SLOPE_OF = {"leaky": None, "relu": 0.0, "linear": 1.0}
-
-
-def _fast_slope(activation: str, slope, bias: bool, *, may_sync: bool = False):
-    """The slope for the hand-written path (a float, or a ``[M]`` tensor of differing slopes),
-    or None where that path does not apply: biases, a smooth activation, a slope below 0
-    (then ``s(z) > 0`` no longer means ``z > 0``) or one that needs a gradient. Slopes on a
-    GPU are inspected only when ``may_sync`` (once per training run, not once per step).
-    """
-    if bias or activation not in _SLOPE_OF:
-        return None
-    if _SLOPE_OF[activation] is not None:
-        return _SLOPE_OF[activation]
-    if not isinstance(slope, torch.Tensor):
-        return None if slope is not None and slope < 0 else float(slope or 0.0)
-    if slope.requires_grad or (slope.device.type != "cpu" and not may_sync):
-        return None
-    host = slope.detach().cpu()
-    if bool((host < 0).any()):
-        return None
-    shared = _shared_slope(host)
-    return shared if isinstance(shared, float) else slope
-
-
-def _shared_slope(slope):
-    """A float when every member has the same slope (checked only where it costs no device sync)."""
-    if slope is None:
-        return 0.0
-    if isinstance(slope, torch.Tensor) and slope.device.type == "cpu" and bool((slope == slope[0]).all()):
-        return float(slope[0])
-    return slope
-
-
-def _batched_matmul(h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """``h @ w`` for ``w`` ``[M, K, N]``; a shared ``h`` ``[P, K]`` is broadcast as a stride-0 view, not copied."""
-    return torch.bmm(h.expand(w.shape[0], *h.shape) if h.ndim == 2 else h, w)
-
-
-def _piecewise_forward(x, slope, scale, weights):
-    """Output ``[M, P, C]`` and the hidden activations of a bias-free net with slopes >= 0.
-
-    Activations are applied in place on each fresh pre-activation, so a hidden layer costs
-    one ``[M, P, H]`` tensor. ``slope`` is a float shared by all members or a ``[M]`` tensor.
-    """
-    hidden, h = [], x
-    for w in weights[:-1]:
-        h = _batched_matmul(h, w)
-        if isinstance(slope, torch.Tensor):
-            h = torch.where(h > 0, h, h * per_member(slope, h.ndim))
-        elif slope == 0.0:
-            h.relu_()
-        elif slope != 1.0:
-            torch.nn.functional.leaky_relu_(h, slope)
-        hidden.append(h)
-    out = _batched_matmul(h, weights[-1])
-    return (out.mul_(scale) if scale != 1.0 else out), hidden
-
-
-def _piecewise_backward(grad_out, x, slope, scale, weights, hidden):
-    """Weight gradients of :func:`_piecewise_forward` given ``dL/d out``; overwrites ``hidden``.
-
-    For two-layer scalar-output nets no ``[M, P, H]`` gradient is formed: with ``r = dL/df``
-    and ``d = s'(z)``, positive homogeneity (``s(z) = z s'(z)``) gives both gradients from
-    one ``[M, D, H]`` product ``K = (x r)^T d``: ``dL/dW1 = K W2^T`` and ``dL/dW2 = sum_i W1 K``.
-    On the CPU the ``[M, P, H]`` tensors are memory-bound, so fewer passes over them is faster.
-    """
-
-    def slope_grad(a):  # s'(z), written over the activation a = s(z) once a is no longer needed
-        if not isinstance(slope, torch.Tensor) and slope == 1.0:
-            return None
-        d = a.gt_(0)  # 1 where z > 0 (slopes are >= 0), else 0
-        if isinstance(slope, torch.Tensor):
-            s = per_member(slope, a.ndim)
-            return d.mul_(1 - s).add_(s)
-        return d.mul_(1 - slope).add_(slope) if slope != 0.0 else d
-
-    g = grad_out * scale if scale != 1.0 else grad_out
-    n = len(weights)
-    if n == 2 and g.shape[-1] == 1:
-        d = slope_grad(hidden[0])
-        xr_t = x.transpose(-1, -2) * g.transpose(-1, -2)  # [M, D, P], laid out for the bmm
-        k = torch.bmm(xr_t, d) if d is not None else xr_t.sum(-1, keepdim=True).expand_as(weights[0])
-        return [k * weights[1].transpose(-1, -2), (k * weights[0]).sum(-2).unsqueeze(-1)]
-    inputs = [x, *hidden]
-    grads = [None] * n
-    grads[-1] = torch.matmul(inputs[-1].transpose(-1, -2), g)
-    for i in range(n - 2, -1, -1):
-        g = torch.matmul(g, weights[i + 1].transpose(-1, -2))
-        d = slope_grad(hidden[i])
-        if d is not None:
-            g.mul_(d)
-        grads[i] = torch.matmul(inputs[i].transpose(-1, -2), g)
-    return grads
-
-
-class _PiecewiseLinearMLP(torch.autograd.Function):
-    """Autograd wrapper of the hand-written forward and backward above (a second backward raises)."""
-
-    @staticmethod
-    def forward(ctx, x, slope, scale, *weights):
-        out, hidden = _piecewise_forward(x, slope, scale, weights)
-        ctx.slope, ctx.scale = slope, scale
-        ctx.save_for_backward(x, *weights, *hidden)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        saved = ctx.saved_tensors
-        n = (len(saved) + 1) // 2  # x, n weights, n - 1 hidden activations
-        x, weights, hidden = saved[0], saved[1 : 1 + n], list(saved[1 + n :])
-        return (None, None, None, *_piecewise_backward(grad_out, x, ctx.slope, ctx.scale, weights, hidden))
-
-
-def half_mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-member ``(1/2P) sum_p ||y_p - f_p||^2`` (summed over outputs); pred ``[M, P, C]``."""
-    return _half_mean_square(pred - y)
-
-
-def _half_mean_square(r: torch.Tensor) -> torch.Tensor:
-    """``(1/2P) sum_p ||r_p||^2`` per member, for residuals ``r`` ``[M, P, C]``."""
-    return 0.5 * (r**2).sum(-1).mean(-1)
-
-
 @dataclass
-class MLPLoss:
-    """Per-member half-MSE of a batched MLP on fixed data, the usual ``loss_fn`` of :func:`train`.
+class Group:
+    """Tensors ``[M, ...]`` trained with one per-member learning rate ``lr`` ``[M]``.
 
-    Calling it gives the loss ``[M]`` through autograd; for bias-free piecewise-linear nets
-    :meth:`value_and_grad` also gives the weight gradients by hand, and :func:`train` then
-    skips autograd altogether.
+    ``mask`` ``[M]`` (bool) switches the group off for some members: their slices never change,
+    so members that train different subsets (biases only, readout only, all) share one ensemble.
     """
 
-    x: torch.Tensor
-    y: torch.Tensor
-    slope: object = None
-    bias: bool = False
-    activation: str = "leaky"
-    scale: float = 1.0
+    params: list[torch.Tensor]
+    lr: torch.Tensor
+    mask: torch.Tensor | None = None
 
-    def __post_init__(self):
-        self._fast_slope = _fast_slope(self.activation, self.slope, self.bias, may_sync=True)
 
-    def __call__(self, params):
-        pred = mlp(params, self.x, self.slope, bias=self.bias, activation=self.activation, scale=self.scale)
-        return half_mse(pred, self.y)
+@dataclass(frozen=True)
+class Step:
+    """What the loss and the metrics may see of training: the step, the batch, the fraction done."""
 
-    def value_and_grad(self, params) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
-        """``(loss [M], gradients)`` without autograd, or None where the hand-written path does not apply."""
-        fast = self._fast_slope
-        if fast is None:
-            return None
-        with torch.no_grad():
-            out, hidden = _piecewise_forward(self.x, fast, float(self.scale), params)
-            r = out - self.y
-            return _half_mean_square(r), _piecewise_backward(
-                r / r.shape[-2], self.x, fast, float(self.scale), params, hidden
-            )
+    step: int
+    steps: int
+    batch: torch.Tensor | None = None  # [M, B] sample indices of this step, per member
+    epoch: np.ndarray | None = None  # [M] epoch that each member's batch comes from
+
+    @property
+    def frac(self) -> float:
+        """Fraction of training done, ``step / steps`` (0 at the start, 1 at the end)."""
+        return self.step / self.steps if self.steps else 1.0
+
+
+@dataclass(frozen=True)
+class Select:
+    """Keep each member's parameters at its best logged value of ``metric`` (``mode`` min or max).
+
+    With ``patience``, a member whose metric has not improved for that many logged evaluations
+    stops updating (masked like divergence; recorded in ``History.stopped_step``).
+    """
+
+    metric: str
+    mode: str = "min"
+    patience: int | None = None
+
+
+def constant(step: int, steps: int) -> float:
+    """The constant learning-rate schedule (factor 1)."""
+    return 1.0
+
+
+def cosine(warmup: int = 0, floor: float = 0.0) -> Callable[[int, int], float]:
+    """Cosine decay of the learning rate from 1 to ``floor`` (factors), after ``warmup`` linear steps.
+
+    Factor at step t (T steps, w warmup): ``(t+1)/w`` for t < w, else
+    ``floor + (1 - floor) (1 + cos(pi (t - w) / (T - w))) / 2``.
+    """
+
+    def factor(step: int, steps: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        span = max(1, steps - warmup)
+        return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / span))
+
+    return factor
+
+
+SCHEDULES: dict[str, Callable[[int, int], float]] = {"constant": constant, "cosine": cosine()}
 
 
 def log_schedule(steps: int, every: int) -> np.ndarray:
@@ -314,122 +134,268 @@ def log_schedule(steps: int, every: int) -> np.ndarray:
 
 @dataclass
 class History:
-    """Metrics recorded at ``steps``: ``metrics[name]`` is ``[len(steps), M]``."""
+    """Metrics recorded at ``steps``: ``metrics[name]`` is ``[len(steps), M]`` or ``[len(steps), M, K]``.
+
+    ``best_*`` are filled with a :class:`Select`: per member, the logged step with the best metric,
+    its value and the parameters at that step; ``snapshots[step]`` are the parameters at chosen steps
+    (frozen tensors by reference). ``stopped_step`` is -1 for members never stopped by patience.
+    """
 
     steps: np.ndarray
     metrics: dict[str, np.ndarray]
     diverged_step: np.ndarray  # [M], -1 where the member never diverged
     final_params: list[torch.Tensor] = field(default_factory=list)
+    best_step: np.ndarray | None = None
+    best_value: np.ndarray | None = None
+    best_params: list[torch.Tensor] | None = None
+    stopped_step: np.ndarray | None = None
+    snapshots: dict[int, list[torch.Tensor]] = field(default_factory=dict)
 
     def frame(self, members: pd.DataFrame) -> pd.DataFrame:
-        """Long table (member labels..., step, metric, value) plus divergence columns."""
+        """Long table (member labels..., step, metric, value) plus divergence columns.
+
+        When some metric is a vector ``[M, K]`` a ``coord`` column (0..K-1) is added, NaN on the rows
+        of scalar metrics; without vector metrics the column is left out. With a :class:`Select`,
+        ``best_step`` and ``stopped_step`` columns are added per member.
+        """
         n_steps, n_members = len(self.steps), len(members)
+        vector = any(a.ndim == 3 for a in self.metrics.values())
         parts = []
         for name, arr in self.metrics.items():
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "member": np.tile(np.arange(n_members), n_steps),
-                        "step": np.repeat(self.steps, n_members),
-                        "metric": name,
-                        "value": arr.reshape(-1),
-                    }
-                )
-            )
+            k = arr.shape[2] if arr.ndim == 3 else 1
+            part = {
+                "member": np.tile(np.repeat(np.arange(n_members), k), n_steps),
+                "step": np.repeat(self.steps, n_members * k),
+                "metric": name,
+                "value": arr.reshape(-1),
+            }
+            if vector:
+                part["coord"] = np.tile(np.arange(k), n_steps * n_members) if arr.ndim == 3 else np.nan
+            parts.append(pd.DataFrame(part))
         out = pd.concat(parts, ignore_index=True)
         labels = members.reset_index(drop=True).assign(
             member=np.arange(n_members),
             diverged=self.diverged_step >= 0,
             diverged_step=self.diverged_step,
         )
+        if self.best_step is not None:
+            labels = labels.assign(best_step=self.best_step, stopped_step=self.stopped_step)
         return out.merge(labels, on="member", how="left")
+
+
+def _takes_state(fn: Callable, n: int) -> bool:
+    """Whether ``fn`` wants a :class:`Step` after its ``n`` arguments: it has a parameter named
+    ``state``, more than ``n`` required positional parameters, or ``*args`` (older losses and
+    metrics, and lambdas with default arguments, are called without it).
+    """
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    ps = sig.parameters.values()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = sum(p.kind in positional and p.default is inspect.Parameter.empty for p in ps)
+    return "state" in sig.parameters or required > n or any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in ps)
+
+
+def _with_state(fn: Callable | None, n: int) -> Callable | None:
+    """``fn`` called as ``fn(*args, state)``, dropping ``state`` where ``fn`` predates it."""
+    if fn is None or _takes_state(fn, n):
+        return fn
+    return lambda *args: fn(*args[:n])
+
+
+def _groups(params, lr, groups) -> list[Group]:
+    if groups is None:
+        if lr is None:
+            raise ValueError("train needs a learning rate `lr` or parameter `groups`")
+        return [Group(list(params), lr)]
+    if lr is not None:
+        raise ValueError("give either `lr` (one group of all params) or `groups`, not both")
+    ids = [id(p) for g in groups for p in g.params]
+    if len(set(ids)) != len(ids):
+        raise ValueError("a tensor belongs to more than one parameter group")
+    if not set(ids) <= {id(p) for p in params}:
+        raise ValueError("every grouped tensor must be one of `params` (the loss sees only those)")
+    return [
+        g if g.mask is None else Group(g.params, g.lr, torch.as_tensor(g.mask, device=g.lr.device).bool())
+        for g in groups
+    ]
+
+
+def _update(p, g, rate, keep, masked: bool, moments, step: int, betas, eps) -> None:
+    """One in-place step of ``p``; members where ``keep`` is False are left bit-identical."""
+    if g is None:  # the loss does not depend on p
+        return
+    if moments is None:
+        # the same fused arithmetic whether or not some member is masked, so a masked
+        # member never changes the others' numbers by a single ulp
+        if masked:
+            g = torch.where(per_member(keep, p.ndim), g, torch.zeros_like(g))
+        p.addcmul_(rate, g, value=-1.0)
+        return
+    m, v = moments[id(p)]
+    m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+    v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+    m_hat = m / (1 - betas[0] ** (step + 1))
+    v_hat = v / (1 - betas[1] ** (step + 1))
+    update = rate * m_hat / (v_hat.sqrt() + eps)
+    if masked:
+        update = torch.where(per_member(keep, p.ndim), update, torch.zeros_like(update))
+    p.sub_(update)
+
+
+class _Selection:
+    """Per-member best value, step and parameters of a :class:`Select`, and its patience counter."""
+
+    def __init__(self, select: Select, trained: list[torch.Tensor], active: torch.Tensor):
+        self.select = select
+        self.best = [p.detach().clone() for p in trained]
+        self.value = None
+        self.step = torch.full_like(active, -1, dtype=torch.long)
+        self.stopped = torch.full_like(active, -1, dtype=torch.long)
+        self.since = torch.zeros_like(active, dtype=torch.long)
+
+    def update(self, step: int, row: dict, trained: list[torch.Tensor], active: torch.Tensor) -> torch.Tensor:
+        """Take this step where a still-active member improved; return the members still active."""
+        s = self.select
+        if s.metric not in row:
+            raise KeyError(f"select metric {s.metric!r} is not among the logged metrics {sorted(row)}")
+        v = row[s.metric]
+        if v.ndim != 1:
+            raise ValueError(f"select metric {s.metric!r} must be one value per member, got shape {tuple(v.shape)}")
+        if self.value is None:
+            self.value = torch.full_like(v, math.inf if s.mode == "min" else -math.inf)
+        better = v < self.value if s.mode == "min" else v > self.value  # NaN never improves
+        improved = better & active
+        self.value = torch.where(improved, v, self.value)
+        self.step = torch.where(improved, torch.full_like(self.step, step), self.step)
+        for b, p in zip(self.best, trained):
+            b.copy_(torch.where(per_member(improved, p.ndim), p.detach(), b))
+        if s.patience is None:
+            return active
+        self.since = torch.where(improved, torch.zeros_like(self.since), self.since + 1)
+        stop = active & (self.since >= s.patience)
+        self.stopped = torch.where(stop, torch.full_like(self.stopped, step), self.stopped)
+        return active & ~stop
+
+    def finish(self, hist: History, params: list[torch.Tensor], trained: list[torch.Tensor]) -> None:
+        best = {id(p): b for p, b in zip(trained, self.best)}
+        hist.best_params = [best.get(id(p), p.detach()) for p in params]
+        hist.best_step = self.step.cpu().numpy()
+        hist.best_value = self.value.cpu().numpy() if self.value is not None else None
+        hist.stopped_step = self.stopped.cpu().numpy()
 
 
 def train(
     params: list[torch.Tensor],
-    loss_fn: Callable[[list[torch.Tensor]], torch.Tensor],
-    lr: torch.Tensor,
-    steps: int,
+    loss_fn: Callable[..., torch.Tensor],
+    lr: torch.Tensor | None = None,
+    steps: int | None = None,
     *,
+    groups: Sequence[Group] | None = None,
+    batches=None,
+    schedule: str | Callable[[int, int], float] = "constant",
     log_steps: np.ndarray | None = None,
-    metrics: Callable[[list[torch.Tensor], torch.Tensor], dict[str, torch.Tensor]] | None = None,
+    metrics: Callable[..., dict[str, torch.Tensor]] | None = None,
+    select: Select | None = None,
+    snapshot_steps: Iterable[int] = (),
     optimizer: str = "gd",
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     diverge_above: float = float("inf"),
     on_log: Callable[[int, torch.Tensor], None] | None = None,
 ) -> History:
-    """Full-batch training of all members at once.
+    """Train all members at once for ``steps`` steps of ``optimizer`` (``gd`` or ``adam``).
 
-    ``loss_fn(params)`` returns the per-member loss ``[M]`` (when it also has a
-    ``value_and_grad(params)``, like :class:`MLPLoss`, that is used instead of autograd
-    wherever it does not return None); ``metrics(params, loss)``
-    returns extra per-member ``[M]`` tensors recorded at ``log_steps`` (the loss is
-    always recorded as ``loss``). ``optimizer`` is ``gd`` (plain gradient descent) or
-    ``adam``; ``lr`` is a per-member ``[M]`` tensor.
+    ``loss_fn(params[, state])`` returns the per-member loss ``[M]``, where ``state`` is a
+    :class:`Step` (its ``batch`` ``[M, B]`` comes from ``batches``, a
+    :class:`~relurepro.batching.MemberBatches`; None for full-batch). When it also has a
+    ``value_and_grad`` (like :class:`~relurepro.losses.MLPLoss`) that is used instead of autograd
+    wherever it does not return None. ``lr`` ``[M]`` trains all ``params`` as one group; else
+    ``groups`` say what is trained and the rest is frozen. ``schedule`` (``constant``, ``cosine``
+    or ``f(step, steps)``) multiplies every learning rate at each step. ``metrics(params, loss[,
+    state])`` returns extra ``[M]`` or ``[M, K]`` tensors recorded at ``log_steps`` (the loss
+    is always recorded as ``loss``); ``select`` keeps each member's best step on one of them.
     """
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"unknown optimizer {optimizer!r}; expected 'gd' or 'adam'")
+    if steps is None:
+        raise ValueError("train needs `steps`")
+    if select is not None and select.mode not in ("min", "max"):
+        raise ValueError(f"select mode must be 'min' or 'max', got {select.mode!r}")
+    groups = _groups(params, lr, groups)
+    factor = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     log_steps = log_schedule(steps, 1) if log_steps is None else np.asarray(log_steps)
     log_set = set(int(s) for s in log_steps)
-    n_members = lr.shape[0]
-    alive = torch.ones(n_members, dtype=torch.bool, device=lr.device)
-    diverged_step = torch.full((n_members,), -1, dtype=torch.long, device=lr.device)
-    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params] if optimizer == "adam" else None
-    rates = [per_member(lr, p.ndim) for p in params]
-    on_gpu = lr.device.type != "cpu"
+    snap_set = set(int(s) for s in snapshot_steps)
+    trained = [p for g in groups for p in g.params]
+    trained_ids = {id(p) for p in trained}
+    position = {id(p): i for i, p in enumerate(params)}
+    ref = groups[0].lr
+    n_members = ref.shape[0]
+    active = torch.ones(n_members, dtype=torch.bool, device=ref.device)
+    diverged_step = torch.full((n_members,), -1, dtype=torch.long, device=ref.device)
+    moments = {id(p): (torch.zeros_like(p), torch.zeros_like(p)) for p in trained} if optimizer == "adam" else None
+    on_gpu = ref.device.type != "cpu"
+    loss_call = _with_state(loss_fn, 1)
+    by_hand = _with_state(getattr(loss_fn, "value_and_grad", None), 1)
+    metrics_call = _with_state(metrics, 2)
     records: dict[str, list[torch.Tensor]] = {}
-    logged = []
+    logged, snapshots = [], {}
+    sel = _Selection(select, trained, active) if select is not None else None
 
-    by_hand = getattr(loss_fn, "value_and_grad", None)
     for step in range(steps + 1):
-        fused = by_hand(params) if by_hand is not None and step < steps else None
-        loss, grads = fused if fused is not None else (loss_fn(params), None)
+        batch = batches.next() if batches is not None else None
+        state = Step(step, steps, batch, batches.epoch if batches is not None else None)
+        fused = by_hand(params, state) if by_hand is not None and step < steps else None
+        loss, grads = fused if fused is not None else (loss_call(params, state), None)
         bad = ~torch.isfinite(loss) | (loss > diverge_above)
-        newly = alive & bad
+        newly = active & bad
         diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
-        alive = alive & ~bad
+        active = active & ~bad
         if step in log_set:
             with torch.no_grad():
                 row = {"loss": loss.detach().clone()}
-                if metrics is not None:
-                    row.update({k: v.detach() for k, v in metrics(params, loss).items()})
+                if metrics_call is not None:
+                    row.update({k: v.detach() for k, v in metrics_call(params, loss, state).items()})
             for k, v in row.items():
                 records.setdefault(k, []).append(v)
             logged.append(step)
+            if sel is not None:
+                active = sel.update(step, row, trained, active)
             if on_log is not None:
                 on_log(step, loss.detach())
+        if step in snap_set:
+            snapshots[step] = [p.detach().clone() if id(p) in trained_ids else p.detach() for p in params]
         if step == steps:
             break
         # Masking costs two passes per parameter; on the CPU we know for free whether it is needed.
-        masked = on_gpu or not bool(alive.all())
+        masked = on_gpu or not bool(active.all())
         if grads is None:
-            total = (torch.where(alive, loss, torch.zeros_like(loss)) if masked else loss).sum()
-            grads = torch.autograd.grad(total, params)
+            total = (torch.where(active, loss, torch.zeros_like(loss)) if masked else loss).sum()
+            grads = torch.autograd.grad(total, trained, allow_unused=True)
+        else:
+            grads = [grads[position[id(p)]] for p in trained]
+        f = factor(step, steps)
+        i = 0
         with torch.no_grad():
-            for i, (p, g) in enumerate(zip(params, grads)):
-                rate = rates[i]
-                if moments is None:
-                    # the same fused arithmetic whether or not some member is masked, so a
-                    # diverging member never changes the others' numbers by a single ulp
-                    if masked:
-                        g = torch.where(per_member(alive, p.ndim), g, torch.zeros_like(g))
-                    p.addcmul_(rate, g, value=-1.0)
-                    continue
-                m, v = moments[i]
-                m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
-                v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
-                m_hat = m / (1 - betas[0] ** (step + 1))
-                v_hat = v / (1 - betas[1] ** (step + 1))
-                update = rate * m_hat / (v_hat.sqrt() + eps)
-                if masked:
-                    update = torch.where(per_member(alive, p.ndim), update, torch.zeros_like(update))
-                p.sub_(update)
+            for g in groups:
+                keep = active if g.mask is None else active & g.mask
+                g_masked = masked if g.mask is None else on_gpu or not bool(keep.all())
+                lr_now = g.lr if f == 1.0 else g.lr * f
+                for p in g.params:
+                    _update(p, grads[i], per_member(lr_now, p.ndim), keep, g_masked, moments, step, betas, eps)
+                    i += 1
 
     metrics_np = {k: torch.stack(v).cpu().numpy() for k, v in records.items()}
-    return History(
+    hist = History(
         steps=np.asarray(logged),
         metrics=metrics_np,
         diverged_step=diverged_step.cpu().numpy(),
         final_params=[p.detach() for p in params],
+        snapshots=snapshots,
     )
+    if sel is not None:
+        sel.finish(hist, params, trained)
+    return hist
