@@ -37,7 +37,7 @@ TOY = {
 
 
         def figures(e, cfg):
-            return {}
+            return {"toy_fig": lambda t: CLAIMS[0].thresholds}
 
 
         CLAIMS = [Claim("toy.E1.x", "d", "s", "<", _measure, {"quick": 1.0})]
@@ -70,6 +70,7 @@ def _edit(path, old, new):
 
 
 def test_editing_a_measure_changes_the_claims_hash_only(package):
+    """The figure reads the claim's threshold (it reaches CLAIMS) but not its measure."""
     root, toy, hashes = package
     before = hashes()
     _edit(toy / "e1.py", "claim_helper(0.1)", "claim_helper(0.2)")
@@ -102,6 +103,15 @@ def test_editing_a_trainer_helper_or_the_claims_framework(package):
 def test_editing_figures_changes_the_figure_hash_only(package):
     root, toy, hashes = package
     before = hashes()
-    _edit(toy / "e1.py", "def figures(e, cfg):\n    return {}", "def figures(e, cfg):\n    return {'toy_fig': None}")
+    _edit(toy / "e1.py", 'return {"toy_fig"', 'return {"toy_figure"')
     after = hashes()
     assert after["figure"] != before["figure"] and after["train"] == before["train"]
+
+
+def test_editing_a_threshold_changes_claims_and_figures(package):
+    root, toy, hashes = package
+    before = hashes()
+    _edit(toy / "e1.py", '{"quick": 1.0}', '{"quick": 2.0}')
+    after = hashes()
+    assert after["claims"] != before["claims"] and after["figure"] != before["figure"]
+    assert after["train"] == before["train"]

@@ -110,17 +110,34 @@ def _source(path: Path, stmt: ast.stmt) -> str:
     return "\n".join(_lines(path)[first - 1 : stmt.end_lineno])
 
 
-_USES: dict[tuple[Path, int], frozenset] = {}
+_USES: dict[tuple[Path, int, bool], frozenset] = {}
 
 
-def _uses(path: Path, stmt: ast.stmt) -> frozenset[tuple[Path, str | None]]:
-    key = (path, id(stmt))
+def _uses(path: Path, stmt: ast.stmt, measures: bool) -> frozenset[tuple[Path, str | None]]:
+    key = (path, id(stmt), measures)
     if key not in _USES:
-        _USES[key] = frozenset(_find_uses(path, stmt))
+        _USES[key] = frozenset(_find_uses(path, stmt, measures))
     return _USES[key]
 
 
-def _find_uses(path: Path, stmt: ast.stmt) -> set[tuple[Path, str | None]]:
+def _measure_nodes(stmt: ast.stmt) -> set[int]:
+    """Nodes inside the ``measure`` of ``Claim(...)`` declarations (5th argument or ``measure=``).
+
+    A figure reads a claim's threshold, never its measure: only the claims stage follows them.
+    """
+    out = set()
+    for call in ast.walk(stmt):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) != "Claim":
+            continue
+        args = call.args[4:5] + [k.value for k in call.keywords if k.arg == "measure"]
+        out |= {id(n) for a in args for n in ast.walk(a)}
+    return out
+
+
+def _find_uses(path: Path, stmt: ast.stmt, measures: bool = True) -> set[tuple[Path, str | None]]:
     """The nodes one statement refers to: names of its own module, and names reached through imports."""
     by_name, _, imports = _index(path)
     local, attr_of, names = dict(imports), {}, []
@@ -132,7 +149,10 @@ def _find_uses(path: Path, stmt: ast.stmt) -> set[tuple[Path, str | None]]:
         elif isinstance(n, ast.Name):
             names.append(n)
     found = set()
+    skip = set() if measures else _measure_nodes(stmt)
     for n in names:
+        if id(n) in skip:
+            continue
         if n.id in local:
             target, name = local[n.id]
             if name is WHOLE and id(n) in attr_of:  # ``engine.train`` -> engine.py's train only
@@ -143,7 +163,7 @@ def _find_uses(path: Path, stmt: ast.stmt) -> set[tuple[Path, str | None]]:
     return found
 
 
-def reachable(roots) -> dict[Path, list[ast.stmt]]:
+def reachable(roots, measures: bool = True) -> dict[Path, list[ast.stmt]]:
     """Every top-level statement reachable from ``roots`` (``(file, name)`` pairs), grouped by file."""
     chosen: dict[Path, list[ast.stmt]] = {}
     seen, todo = set(), list(roots)
@@ -168,14 +188,14 @@ def reachable(roots) -> dict[Path, list[ast.stmt]]:
             bucket = chosen.setdefault(path, [])
             if stmt not in bucket:
                 bucket.append(stmt)
-                todo += [u for u in _uses(path, stmt) if u not in seen]
+                todo += [u for u in _uses(path, stmt, measures) if u not in seen]
     return chosen
 
 
-def fingerprint(roots) -> str:
+def fingerprint(roots, measures: bool = True) -> str:
     """Short sha256 of the source of everything reachable from ``roots``."""
     h = hashlib.sha256()
-    for path, stmts in sorted(reachable(roots).items()):
+    for path, stmts in sorted(reachable(roots, measures).items()):
         h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         for stmt in sorted(stmts, key=lambda s: s.lineno):
             h.update(_source(path, stmt).encode() + b"\0")
@@ -202,4 +222,4 @@ def code_hash(stage: str, package_dir: Path, modules=()) -> str:
         roots.append((PACKAGE / "data" / "__init__.py", WHOLE))
     for module in modules:
         roots += [(package_dir / f"{module}.py", entry) for entry in ENTRY_POINTS[stage]]
-    return fingerprint(roots)
+    return fingerprint(roots, measures=stage == "claims")
