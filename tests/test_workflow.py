@@ -1,6 +1,7 @@
 """The real workflow, end to end on the smoke config (no mocks)."""
 
 import re
+import shutil
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -120,3 +121,32 @@ def test_bad_config_stops_before_any_job(smoke_run, tmp_path):
     proc = snakemake(project, "-n", "--configfile", str(bad), check=False)
     assert proc.returncode != 0
     assert "papers.zhang2024.experiments.E1.width2" in proc.stdout + proc.stderr
+
+
+def _rules(project, *args):
+    planned = _planned_jobs(snakemake(project, "-n", "--configfile", "config/smoke.yaml", *args).stdout)
+    return {(rule, w.get("paper")) for rule, w in planned if rule != "all"}
+
+
+def _insert_after(path, line, text):
+    source = path.read_text()
+    assert line in source, f"{line!r} not in {path}"
+    path.write_text(source.replace(line, line + text, 1))
+
+
+def test_code_edits_rerun_what_they_affect(smoke_run, tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(smoke_run["project"], project, symlinks=True)
+    package = project / "src" / "relurepro"
+    measure = package / "papers" / "zhang2024" / "e0_identity.py"
+    _insert_after(
+        measure, "def identity_residual(t: Tables) -> Measured:\n", '    edited = "a claim measure changed"\n'
+    )
+    assert _rules(project) == {("paper_claims", "zhang2024"), ("claims", None), ("report_tables", None)}
+    snakemake(project, "--cores", "2", "--configfile", "config/smoke.yaml")
+    assert _rules(project) == set()  # a second run is a no-op
+
+    _insert_after(package / "engine.py", "def train(\n", "    # an edit of the training loop\n")
+    planned = _rules(project)
+    trained = {paper for rule, paper in planned if rule == "train"}
+    assert trained == {"zhang2024", "meltzer2023"} and not any(rule == "data" for rule, _ in planned)
