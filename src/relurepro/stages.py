@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -253,7 +254,9 @@ def claims_page(df: pd.DataFrame) -> str:
                     ("note", str(r.note).split("\n")[0]),
                 ]
                 body += f"<tr class='{_ROW_CLASS.get(r.status, '')}'>"
-                body += "".join(f"<td class='{c}'>{esc(str(v))}</td>" for c, v in cells) + "</tr>"
+                shown = [(c, esc(str(v))) for c, v in cells]
+                shown[1] = ("id", re.sub(r"([._])", r"\1<wbr>", shown[1][1]))  # long ids break at . and _
+                body += "".join(f"<td class='{c}'>{v}</td>" for c, v in shown) + "</tr>"
             body += "</tbody></table>"
     return body
 

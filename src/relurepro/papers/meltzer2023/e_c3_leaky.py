@@ -20,6 +20,9 @@ CONVERGED_BELOW = 1e-8  # [DESIGN] a catapult run counts as converged below this
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
+    from .grid_common import distinct_names
+
+    distinct_names(f"{E}.slopes", e["slopes"], fmt)
     members = lr_members([e["seed"]], e["eta_lambda0"])
     out = []
     for a in e["slopes"]:

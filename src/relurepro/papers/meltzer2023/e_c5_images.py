@@ -21,6 +21,9 @@ from .summary import all_profiles, furthest_from, median_by_lr, require, summary
 
 E = "E_c5"
 P = "meltzer2023.E_c5"
+# No precision need: E_c5 trains in its own key experiments.E_c5.dtype (float32 by default, for speed),
+# not in the paper-wide float64 of the toy experiments.
+PRECISION = None
 COLS = ["sparsity_l1", "final_loss", "loss_max_ratio", "eta_lambda_final", "test_loss"]
 BASELINE_MAX = 1.5
 LAZY_MAX = 1.9
@@ -44,9 +47,14 @@ def dataset_spec(name: str, e: dict) -> dict:
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
+    from .grid_common import PAIR_IMAGES, config_check
+
     members = lr_members(e["seeds"], e["eta_lambda0"])
     out = []
     for name in e["datasets"]:
+        if name in PAIR_IMAGES:  # a stratified split keeps at least one test image per class
+            most = PAIR_IMAGES[name] - 2
+            config_check(e["n_train"] <= most, f"{E}.n_train", f"{e['n_train']} > {most}, the most {name} can give")
         spec = dataset_spec(name, e)
         for w in e["widths"]:
             for depth in e["depths"]:
@@ -290,16 +298,18 @@ def fig_relu_binary(t):
     r_all = select(t.runs_of(E), depth=1)
     b_all = t.baselines_of(E)
     points = sorted(r_all["point"].unique())
+    # two rows of three panels per data set, as in Fig. 1: six panels in a row shrink every label to nothing
     fig, axes = plotting.panels(
         6 * len(points),
-        ncols=6,
-        size=3.2,
+        ncols=3,
+        size=4.0,
         title="Two-layer ReLU nets on two-class images (Figs. 3, 11-13); ReLU edge 4",
     )
     for i, pt in enumerate(points):
         r, b = select(r_all, point=pt), select(b_all, point=pt)
-        panels.six_panels(axes[6 * i : 6 * i + 6], r, b, label=pt.split("_")[0], test=True)
-        axes[6 * i].set_title(f"(a) {pt}")
+        width = f" (width {pt.split('_w')[1].split('_')[0]})" if r_all["width"].nunique() > 1 else ""
+        name = pt.split("_")[0] + width
+        panels.six_panels(axes[6 * i : 6 * i + 6], r, b, label=name, test=True)
     panels.letters(axes)
     return fig
 

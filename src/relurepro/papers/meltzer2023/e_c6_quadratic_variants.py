@@ -36,10 +36,33 @@ TITLES = {
 EDGES = {"edge_upper": "psi_eff", "edge_upper_omega": "omega"}
 
 
+def _check_part(part: str, q: dict) -> None:
+    """What the schema cannot say about one quadratic part: masks smaller than the model, memory that fits."""
+    from .grid_common import MAX_META_BYTES, config_check
+
+    if q["model"] != "quadratic":
+        return
+    key, n = f"{E}.{part}", q["meta_dim"]
+    config_check(q["masks_meta"] < n, f"{key}.masks_meta", f"{q['masks_meta']} masks leave none of meta_dim = {n}")
+    config_check(
+        q["feat_dim"] == 0 or q["masks_feat"] < q["feat_dim"],
+        f"{key}.masks_feat",
+        f"{q['masks_feat']} masks leave none of feat_dim = {q['feat_dim']}",
+    )
+    size = 8.0 * n * n * (q["n_train"] + 100)
+    config_check(
+        size <= MAX_META_BYTES,
+        f"{key}.meta_dim",
+        f"meta_dim = {n} with n_train = {q['n_train']} needs {size / 1e9:.0f} GB of meta-features "
+        f"(limit {MAX_META_BYTES / 1e9:.0f} GB)",
+    )
+
+
 def jobs(e: dict, cfg: dict) -> list[Job]:
     out = []
     for part in e["parts"]:
         q = e[part]
+        _check_part(part, q)
         loop = common_params({**q, "diverge_above": e["diverge_above"], "log_every": e["log_every"]})
         params = {**loop, **{k: v for k, v in q.items() if k != "eta_lambda0"}, "part": part}
         out.append(Job(E, part, params, members=lr_members([q["seed"]], q["eta_lambda0"])))

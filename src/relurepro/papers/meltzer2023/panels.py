@@ -58,8 +58,81 @@ def med(s: pd.DataFrame, col: str) -> pd.DataFrame:
     return pd.DataFrame({"x": m["eta_lambda0"], "med": m["median"], "lo": m["lower"], "hi": m["upper"]})
 
 
+CONVERGED = 1e-8  # the loss below which the claims count a run as converged
+FLOOR = 1e-32  # final losses are drawn no lower than this (float64 reaches exact zero)
+
+
+def steps_to_converge(r: pd.DataFrame, below: float = CONVERGED) -> pd.DataFrame:
+    """Per member: ``eta_lambda0``, ``seed`` and ``steps``, the first logged step with loss < ``below`` (NaN if none)."""
+    loss = select(r, metric="loss")
+    first = loss.drop_duplicates(["point", "member"]).set_index(["point", "member"])[["eta_lambda0", "seed"]]
+    hit = loss[loss["value"] < below].groupby(["point", "member"])["step"].min()
+    out = first.assign(steps=hit.reindex(first.index)).reset_index()
+    out["eta_lambda0"] = out["eta_lambda0"].round(6)
+    return out
+
+
+def plain_log(ax) -> None:
+    """Label a log y axis that spans few decades at 1, 2 and 5 x 10^k, as plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 1e3:
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _legend(ax, **kw):
+    """A legend whose frame lets the data show through."""
+    ax.legend(framealpha=0.85, **kw)
+
+
+def emptiest_corner(ax, size=(0.5, 0.4)) -> str:
+    """The legend location whose box (``size`` in axes fractions) covers the least of the panel's curves.
+
+    (matplotlib's "best" counts the phase shading as data and then covers the curves.)
+    """
+    ax.autoscale_view()  # the limits the panel will be drawn with
+    to_axes = ax.transData + ax.transAxes.inverted()
+    pts = []
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if len(xy) > 2:  # curves, not the axhline/axvline references
+            xy = to_axes.transform(xy)
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            t = np.linspace(0, len(xy) - 1, 20 * len(xy))
+            pts.append(np.column_stack([np.interp(t, np.arange(len(xy)), xy[:, k]) for k in (0, 1)]))
+    xy = np.concatenate(pts) if pts else np.zeros((0, 2))
+    w, h = size
+    spots = {
+        "upper left": (0, 1 - h),
+        "upper right": (1 - w, 1 - h),
+        "lower left": (0, 0),
+        "lower right": (1 - w, 0),
+        "center right": (1 - w, 0.5 - h / 2),
+        "center left": (0, 0.5 - h / 2),
+        "upper center": (0.5 - w / 2, 1 - h),
+        "lower center": (0.5 - w / 2, 0),
+    }
+
+    def covered(spot):
+        x0, y0 = spots[spot]
+        return int(np.sum((xy[:, 0] >= x0) & (xy[:, 0] <= x0 + w) & (xy[:, 1] >= y0) & (xy[:, 1] <= y0 + h)))
+
+    return min(spots, key=covered)
+
+
 def six_panels(axes, r: pd.DataFrame, b: pd.DataFrame, label: str = "", test: bool = False, a_steps: int = 20):
-    """Panels (a)-(f) of the paper's ``produce_plots`` for one point (seed = the first seed for trajectories)."""
+    """Panels (a)-(f) of the paper's ``produce_plots`` for one point (seed = the first seed for trajectories).
+
+    (f) shows the final loss; where every converged run ends at the float floor (a flat line
+    that says nothing), it shows instead how many steps each run takes to converge.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    prefix = f"{label}: " if label else ""
     s = summary(r)
     seed0 = r.sort_values("member", kind="stable")["seed"].iloc[0]  # member 0: the first seed listed
     r0 = select(r, seed=seed0)
@@ -81,55 +154,77 @@ def six_panels(axes, r: pd.DataFrame, b: pd.DataFrame, label: str = "", test: bo
     shown = r0[(r0["metric"] == "loss") & (r0["step"] <= a_steps) & r0["eta_lambda0"].round(6).isin(lrs)]["value"]
     top = float(np.nanmax(shown.replace(np.inf, np.nan))) if len(shown) else 1.0
     ax.set_ylim(max(1e-12, ax.get_ylim()[0]), min(ax.get_ylim()[1], max(top, 1e-12) * 1e3))
-    ax.set(xlabel="step", ylabel="training loss", title=f"(a) training loss {label}".strip())
-    ax.legend(title=LR + " (dashed: linearised)", ncol=2, fontsize=7, title_fontsize=7)
+    ax.set(xlabel="step", ylabel="training loss", title=f"(a) {prefix}training loss")
+    _legend(ax, title=LR + " (dashed: linearised)", ncol=2, fontsize=8, title_fontsize=8)
     alive = r0[~r0["diverged"].astype(bool)]
     for ax, metric, ylab, name in (
-        (axes[1], "theta2_ratio", r"$\theta^2_t/\theta^2_0$", "(b) weight norm"),
-        (axes[2], "eta_lambda", r"$\eta\lambda_t$", "(c) curvature"),
+        (axes[1], "theta2_ratio", r"$\theta^2_t/\theta^2_0$", "weight norm"),
+        (axes[2], "eta_lambda", r"$\eta\lambda_t$", "curvature"),
     ):
-        ax.set_title(name)
+        ax.set_title(f"(x) {prefix}{name}")
         for lr in lrs:
             tr = trace(alive[np.isclose(alive["eta_lambda0"], lr)], metric).dropna(subset=["value"])
             ax.plot(tr["step"], tr["value"], color=col[lr], **plotting.SIMULATION)
         ax.set_xscale("symlog", linthresh=10)
         ax.set_xlim(0, None)
         ax.set(xlabel="step", ylabel=ylab)
-    axes[2].axhline(windows.LOWER_EDGE, color="k", lw=1, ls=":")
+    axes[2].axhline(windows.LOWER_EDGE, color="k", lw=1.2, ls=":", label=r"$\eta\lambda = 2$ (GD stability limit)")
     axes[2].set_yscale("log")
+    plain_log(axes[2])
+    _legend(axes[2], fontsize=8)
     conv = s[~s["diverged"].astype(bool)]
+    floored = bool(len(conv)) and bool((conv["final_loss"].fillna(0) <= 1e3 * FLOOR).all()) and not test
     for ax, colname, ylab, logy, name in (
-        (axes[3], "eta_lambda_final", r"$\eta\lambda_\infty$", False, "(d) final curvature"),
-        (axes[4], "theta2_final_ratio", r"$\theta^2_\infty/\theta^2_0$", False, "(e) final weight norm"),
-        (axes[5], "final_loss", "final loss (floored at 1e-32)", True, "(f) final loss"),
+        (axes[3], "eta_lambda_final", r"$\eta\lambda_\infty$", False, "final curvature"),
+        (axes[4], "theta2_final_ratio", r"$\theta^2_\infty/\theta^2_0$", False, "final weight norm"),
+        (axes[5], "final_loss", "final loss", True, "final loss"),
     ):
-        ax.set_title(name)
+        ax.set_title(f"(x) {prefix}{name}")
         bands(ax, lo, hi, dfrom, up)
+        ax.set_xlabel(LR)
+        if colname == "final_loss" and floored:
+            continue
         m = med(conv, colname)
         if logy:
-            m[["med", "lo", "hi"]] = m[["med", "lo", "hi"]].clip(lower=1e-32)
-        ax.plot(
-            m["x"],
-            m["med"],
-            "o-",
-            color="tab:red",
-            ms=3.5,
-            label="train" if colname == "final_loss" else "trained nets",
-        )
+            m[["med", "lo", "hi"]] = m[["med", "lo", "hi"]].clip(lower=FLOOR)
+        label = "train" if colname == "final_loss" else "trained nets"
+        ax.plot(m["x"], m["med"], "o-", color="tab:red", ms=3.5, label=label)
         if s["seed"].nunique() > 1:
             ax.fill_between(m["x"], m["lo"], m["hi"], color="tab:red", alpha=0.2, lw=0)
-        ax.set(xlabel=LR, ylabel=ylab)
+        ax.set_ylabel(ylab)
         if logy:
             ax.set_yscale("log")
     xs = np.linspace(0, windows.LOWER_EDGE, 50)
     axes[3].plot(xs, xs, color="grey", label="linearised", **plotting.REFERENCE)
-    axes[3].axhline(windows.LOWER_EDGE, color="k", lw=1, ls=":")
+    axes[3].axhline(windows.LOWER_EDGE, color="k", lw=1.2, ls=":", label=r"$\eta\lambda_\infty = 2$")
+    if floored:  # every converged run ends at exactly zero loss: show how fast it gets there
+        ax = axes[5]
+        st = steps_to_converge(r[~r["diverged"].astype(bool)])
+        m = med(st.dropna(subset=["steps"]), "steps")
+        ax.plot(m["x"], m["med"], "o-", color="tab:red", ms=3.5, label="train")
+        if s["seed"].nunique() > 1:
+            ax.fill_between(m["x"], m["lo"], m["hi"], color="tab:red", alpha=0.2, lw=0)
+        ax.set(ylabel=r"steps until loss < $10^{-8}$", title=f"(x) {prefix}time to converge")
+        ax.set_ylim(0, None)
     if test and "test_loss" in conv.columns:
         m = med(conv, "test_loss")
-        m[["med", "lo", "hi"]] = m[["med", "lo", "hi"]].clip(lower=1e-32)
+        m[["med", "lo", "hi"]] = m[["med", "lo", "hi"]].clip(lower=FLOOR)
         axes[5].plot(m["x"], m["med"], "s-", color="tab:green", ms=3.5, label="test")
-    axes[3].legend(fontsize=7)
-    axes[5].legend(fontsize=7)
+    # (d) explains its lines, (e) the phases and their edges (shared by (d)-(f)), (f) its data
+    handles, labels = axes[3].get_legend_handles_labels()
+    kept = [h for h, lab in zip(handles, labels) if not lab.startswith("window edge")]
+    _legend(axes[3], handles=kept, fontsize=8, loc=emptiest_corner(axes[3]))
+    phases = [Patch(color=plotting.PHASE_COLOURS[k], label=k) for k in ("lazy", "catapult")]
+    if dfrom is not None:
+        phases.append(Patch(color=plotting.PHASE_COLOURS["divergent"], label="divergent"))
+    phases.append(Line2D([], [], color="k", lw=1.0, alpha=0.6, label=r"$\eta_{crit}$: $\eta\lambda_0 = 2$"))
+    if up is not None and np.isfinite(up):
+        phases.append(Line2D([], [], color="tab:blue", **plotting.REFERENCE, label=f"window edge {up:.2f}"))
+    where = emptiest_corner(axes[4], size=(0.5, 0.5))
+    _legend(axes[4], handles=phases, title="phase", fontsize=8, title_fontsize=8, loc=where)
+    data = [h for h, lab in zip(*axes[5].get_legend_handles_labels()) if lab in ("train", "test")]
+    if data:
+        _legend(axes[5], handles=data, fontsize=8, loc=emptiest_corner(axes[5], size=(0.3, 0.2)))
     return s
 
 

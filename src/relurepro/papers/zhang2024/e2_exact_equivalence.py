@@ -18,6 +18,9 @@ STEM = "zhang2024_fig_exact_equivalence"
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
+    from .common import check_teacher
+
+    check_teacher(EXP, P=e["P"], D=e["D"], C=e["C"], s=e["singular_values"])
     out = []
     for sym in [True] + ([False] if e["without_symmetry"] else []):
         name = "e2_sym" if sym else "e2_nosym"

@@ -8,15 +8,27 @@ from ...claims import Claim, NotApplicable, threshold
 from ...tables import Tables, final, members, select, series
 from .. import Job
 from . import shallow
-from .common import T_LABEL, alpha_colours, empty, first_seed, per_seed, teacher_spec, threshold_line
+from .common import (
+    LINEAR_COLOUR,
+    RELU_COLOUR,
+    T_LABEL,
+    alpha_colours,
+    empty,
+    first_seed,
+    per_seed,
+    teacher_spec,
+)
 
 EXP = "E6"
 STEM = "zhang2024_fig_symmetry_breaking"
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
+    from .common import check_teacher
+
     out = []
     for P in e["P"]:
+        check_teacher(EXP, P=P, D=e["D"], C=1, s=[e["s"]], s_key="s")
         name = f"e6_p{P}"
         spec = teacher_spec(seed=e["data_seed"], P=P, D=e["D"], C=1, s=[e["s"]], noise=e["noise_std"], sym=False)
         mem = shallow.saxe_members(e["alphas"], e["seeds"], [e["sigma0"]], e["lr"], e["H"], with_refs=False)
@@ -110,18 +122,7 @@ def draw(t: Tables):
     if pts:
         shallow.saxe_panels(t, EXP, ax[0], None, point=pts[0])
         ax[0].set_title(f"unsymmetrised, P={pts[0][1:]}", fontsize=9)
-        out = []
-        for r in members(loss, role="relu").itertuples():
-            if r.point != "xor":
-                out.append((int(r.point[1:]), r.alpha, shallow.saxe_error(t, EXP, r.point, r.member)))
-        err = pd.DataFrame(out, columns=["P", "alpha", "err"]).groupby(["alpha", "P"])["err"].max().reset_index()
-        col = alpha_colours(err["alpha"].unique())
-        for a, grp in err.groupby("alpha"):
-            ax[1].plot(grp["P"], grp["err"], "o-", color=col[a], label=f"α={a:g}")
-        limit = threshold(CLAIMS, "zhang2024.E6.relu_deviates_without_symmetry", t.profile)
-        threshold_line(ax[1], limit, f"{limit:g} (ReLU must exceed)", linewidth=1)
-        ax[1].set(xscale="log", yscale="log", xlabel="P (samples, unsymmetrised)", ylabel="max |L − L_theory| / L0")
-        ax[1].legend(fontsize=7)
+        _deviation_panel(ax[1], t, loss)
     else:
         empty(ax[0])
         empty(ax[1])
@@ -130,7 +131,7 @@ def draw(t: Tables):
         for r in first_seed(xm).itertuples():
             tt, lv = series(loss, "loss", x="t", point="xor", member=r.member)
             name = "ReLU (α=0)" if r.alpha == 0 else "linear (α=1)"
-            ax[2].plot(tt, lv, color="#fde725" if r.alpha == 0 else "#31688e", label=name, **SIMULATION)
+            ax[2].plot(tt, lv, color=RELU_COLOUR if r.alpha == 0 else LINEAR_COLOUR, label=name, **SIMULATION)
         ls = select(t.baselines_of(EXP), baseline="linreg", point="xor", metric="loss_star")
         if not ls.empty:
             ax[2].axhline(ls["value"].iloc[0], color="grey", label="linear-regression optimum", **REFERENCE)
@@ -139,3 +140,42 @@ def draw(t: Tables):
     else:
         empty(ax[2])
     return fig
+
+
+def _deviation_panel(ax, t: Tables, loss) -> None:
+    """Largest deviation from the Saxe theory per slope: against P when there are several P, else as bars."""
+    import numpy as np
+
+    out = []
+    for r in members(loss, role="relu").itertuples():
+        if r.point != "xor":
+            out.append((int(r.point[1:]), r.alpha, shallow.saxe_error(t, EXP, r.point, r.member)))
+    err = pd.DataFrame(out, columns=["P", "alpha", "err"]).groupby(["alpha", "P"])["err"].max().reset_index()
+    col = alpha_colours(err["alpha"].unique())
+    name = {0.0: "ReLU (α=0)", 1.0: "linear (α=1)"}
+    sizes = sorted(err["P"].unique())
+    if len(sizes) > 1:
+        for a, grp in err.groupby("alpha"):
+            ax.plot(grp["P"], grp["err"], "o-", color=col[a], label=name.get(a, f"α={a:g}"))
+        ax.set(xscale="log", xlabel="P (samples, unsymmetrised)")
+        ax.set_xticks(sizes, [f"{p:g}" for p in sizes])
+        ax.minorticks_off()
+    else:  # one sample size (smoke and quick profiles): one bar per slope, not one point on a log axis
+        alphas = sorted(err["alpha"].unique())
+        values = err.set_index("alpha").loc[alphas, "err"].to_numpy()
+        ax.bar(range(len(alphas)), values, width=0.5, color=[col[a] for a in alphas])
+        for i, v in enumerate(values):
+            ax.annotate(f"{v:.2g}", (i, v), ha="center", va="bottom", xytext=(0, 2), textcoords="offset points")
+        ax.set_xticks(range(len(alphas)), [name.get(a, f"α={a:g}") for a in alphas])
+        ax.set_xlim(-0.6, len(alphas) - 0.4)
+        ax.set_ylim(values.min() / 4, values.max() * 20)  # room above the bars for the legend
+        ax.set_xlabel(f"P = {sizes[0]:g} samples, unsymmetrised")
+    for claim, label in (
+        ("zhang2024.E6.relu_deviates_without_symmetry", "ReLU must exceed"),
+        ("zhang2024.E6.linear_unaffected_without_symmetry", "linear must stay below"),
+    ):
+        limit = threshold(CLAIMS, claim, t.profile)
+        if np.isfinite(limit):
+            ax.axhline(limit, color="tab:red", ls="--" if "ReLU" in label else ":", lw=1.2, label=f"{label} {limit:g}")
+    ax.set(yscale="log", ylabel="max |L − L_theory| / L0", title="deviation from theory")
+    ax.legend()

@@ -8,7 +8,7 @@ import pandas as pd
 from ...claims import Claim, Measured, NotApplicable, threshold
 from ...tables import Tables, final, members, n_seeds, select, series, vector
 from .. import Job
-from . import theory
+from . import common, theory
 from .common import T_LABEL, first_seed, floor_baselines, per_seed, teacher_spec, threshold_line
 
 EXP = "E7"
@@ -21,8 +21,11 @@ DIP = 0.5
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
-    if len(e["sigma0s"]) != len(e["depths"]):
-        raise ValueError("zhang2024 E7: sigma0s needs one entry per entry of depths")
+    from .common import check_teacher, config_check
+
+    n_sig, n_dep = len(e["sigma0s"]), len(e["depths"])
+    config_check(n_sig == n_dep, "E7.sigma0s", f"{n_sig} init stds for {n_dep} depths; give one per entry of depths")
+    check_teacher(EXP, P=e["P"], D=e["D"], C=e["C"], s=e["singular_values_rank3"], s_key="singular_values_rank3")
     test = {"kind": "gaussian_test", "seed": e["data_seed"] + 1, "P": e["n_test"], "D": e["D"]}
     teachers = {"r1": ([e["s_rank1"]], e["steps_rank1"]), "r3": (e["singular_values_rank3"], e["steps_rank3"])}
     out = []
@@ -408,7 +411,7 @@ def figures(e: dict, cfg: dict) -> dict:
     return {STEM: draw}
 
 
-ROLE_COLOURS = {"relu": "#fde725", "linear": "#31688e", "paired": "tab:red"}
+ROLE_COLOURS = {"relu": common.RELU_COLOUR, "linear": common.LINEAR_COLOUR, "paired": "tab:red"}
 DEPTH_STYLES = {3: "-", 4: "--", 5: "-.", 6: ":"}
 
 

@@ -12,7 +12,17 @@ from ...claims import Claim
 from ...tables import Tables, members, select, series
 from .. import Job
 from . import theory
-from .common import T_LABEL, alpha_colours, baseline_value, first_seed, floor_rows, per_seed, teacher_spec
+from .common import (
+    T_LABEL,
+    alpha_colours,
+    baseline_value,
+    check_teacher,
+    config_check,
+    first_seed,
+    floor_rows,
+    per_seed,
+    teacher_spec,
+)
 
 SAXE_LABELS = ["point", "member", "seed", "alpha", "slope", "role", "init_scale", "lr", "sigma0"]
 
@@ -49,11 +59,13 @@ def saxe_members(alphas, seeds, sigma0s, lr, H, with_refs=True) -> list[dict]:
 def teacher_jobs(exp: str, e: dict) -> list[Job]:
     """One job per width on symmetrised teacher data (E3-E5)."""
     s = [e["s"]] if "s" in e else e["singular_values"]
+    check_teacher(exp, P=e["P"], D=e["D"], C=e.get("C", 1), s=s, s_key="s" if "s" in e else "singular_values")
     name = f"{exp.lower()}_sym"
     spec = teacher_spec(seed=e["data_seed"], P=e["P"], D=e["D"], C=e.get("C", 1), s=s, noise=e.get("noise_std", 0.0))
     widths = e["H"] if isinstance(e["H"], list) else [e["H"]]
     sigma0s = e["sigma0"] if isinstance(e["sigma0"], list) else [e["sigma0"]]
     steps = e["steps"] if "steps" in e else int(round(e["t_max"] / e["lr"]))
+    config_check(steps >= 1, f"{exp}.t_max", f"t_max = {e.get('t_max')} at lr = {e['lr']} is less than one step")
     out = []
     for H in widths:
         mem = saxe_members(e["alphas"], e["seeds"], sigma0s, e["lr"], H, with_refs=e.get("linear_refs", True))
