@@ -100,3 +100,27 @@ def test_job_members_round_trip_and_labels():
     assert job.tensor("lr").tolist() == [0.5, 0.25]
     with pytest.raises(KeyError, match="no label 'slope'"):
         job.column("slope")
+
+
+def test_parsing_the_dag_imports_neither_torch_nor_seaborn():
+    """What the Snakefile computes at parse time (grid, stems, code fingerprints) stays light."""
+    import subprocess
+    import sys as _sys
+
+    from .conftest import ROOT
+
+    script = f"""
+import sys
+from relurepro import config, papers
+for name in ("config.yaml", "smoke.yaml", "full.yaml"):
+    cfg = config.load({str(ROOT)!r} + "/config/" + name, {str(ROOT)!r} + "/workflow/schemas")
+    for paper, jobs in config.build_grid(cfg).items():
+        section = config.paper_config(cfg, paper)
+        papers.figure_experiments(paper, section)
+        for job in jobs.values():
+            papers.code_hash(paper, "train", [job.experiment])
+        papers.code_hash(paper, "claims", papers.experiment_ids(paper))
+print(sorted(m for m in ("torch", "seaborn") if m in sys.modules))
+"""
+    out = subprocess.run([_sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
