@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-# Stamped on each job's table; the aggregated tables add ``config_hash`` (the whole config's).
-JOB_PROVENANCE = ["git_sha", "job_hash", "device", "dtype", "torch_version", "created_at"]
-PROVENANCE_COLUMNS = [*JOB_PROVENANCE, "config_hash"]
+# Stamped on every row of the runs and baselines tables. The whole config's ``config_hash`` is
+# kept on the claims table only: on the runs it would tie every job's rows to every other
+# paper's settings, and changing one width would re-render everything downstream.
+PROVENANCE_COLUMNS = ["git_sha", "job_hash", "device", "dtype", "torch_version", "created_at"]
 
 
 def canonical_hash(obj) -> str:

@@ -98,13 +98,13 @@ def baselines(
     print(f"{paper} {experiment}: {len(df)} baseline rows -> {out}")
 
 
-def aggregate(paper: str, run_paths, baseline_paths, runs_out, baselines_out, config_hash: str = "") -> None:
-    """Concatenate a paper's per-job tables, stamped with the whole config's hash; a damaged input stops here."""
+def aggregate(paper: str, run_paths, baseline_paths, runs_out, baselines_out) -> None:
+    """Concatenate a paper's per-job tables; a damaged input stops here, naming the file."""
     runs = pd.concat([io.read_parquet(p) for p in run_paths], ignore_index=True)
     bases = [io.read_parquet(p) for p in baseline_paths]
     bases = pd.concat([b for b in bases if not b.empty] or [pd.DataFrame({"paper": []})], ignore_index=True)
-    io.write_parquet(runs, runs_out, config_hash=config_hash)
-    io.write_parquet(bases, baselines_out, config_hash=config_hash)
+    io.write_parquet(runs, runs_out)
+    io.write_parquet(bases, baselines_out)
     print(f"{paper}: {len(runs)} run rows from {len(run_paths)} jobs, {len(bases)} baseline rows")
 
 

@@ -17,8 +17,6 @@ rule aggregate:
         baselines="results/{paper}/baselines.parquet",
     log:
         "logs/{paper}/aggregate.log",
-    params:
-        config_hash=CONFIG_HASH,
     conda:
         ENV
     script:

@@ -10,5 +10,4 @@ with logged(snakemake):  # noqa: F821
         list(sm.input.baselines),
         sm.output.runs,
         sm.output.baselines,
-        config_hash=sm.params.config_hash,
     )
