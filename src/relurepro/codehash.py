@@ -166,7 +166,17 @@ def _find_uses(path: Path, stmt: ast.stmt, measures: bool = True) -> set[tuple[P
 def reachable(roots, measures: bool = True) -> dict[Path, list[ast.stmt]]:
     """Every top-level statement reachable from ``roots`` (``(file, name)`` pairs), grouped by file."""
     chosen: dict[Path, list[ast.stmt]] = {}
-    seen, todo = set(), list(roots)
+    for root in roots:  # each root's closure is computed once: the rules share most of them
+        for path, stmts in _reachable_one(root, measures):
+            bucket = chosen.setdefault(path, [])
+            bucket += [s for s in stmts if s not in bucket]
+    return chosen
+
+
+@cache
+def _reachable_one(root, measures: bool) -> tuple[tuple[Path, tuple[ast.stmt, ...]], ...]:
+    chosen: dict[Path, list[ast.stmt]] = {}
+    seen, todo = set(), [root]
     while todo:
         node = todo.pop()
         if node in seen:
@@ -189,7 +199,7 @@ def reachable(roots, measures: bool = True) -> dict[Path, list[ast.stmt]]:
             if stmt not in bucket:
                 bucket.append(stmt)
                 todo += [u for u in _uses(path, stmt, measures) if u not in seen]
-    return chosen
+    return tuple((path, tuple(stmts)) for path, stmts in chosen.items())
 
 
 def fingerprint(roots, measures: bool = True) -> str:
@@ -204,7 +214,7 @@ def fingerprint(roots, measures: bool = True) -> str:
 
 def clear_caches() -> None:
     """Forget parsed sources (after files changed within one process)."""
-    for cached in (_parsed, _index, _lines, _module_file):
+    for cached in (_parsed, _index, _lines, _module_file, _reachable_one):
         cached.cache_clear()
     _USES.clear()
 

@@ -45,8 +45,27 @@ def _local_target(section: dict, ref: str) -> dict:
     return node
 
 
-def load_schema(schema_dir) -> dict:
-    """The full schema: the shared one plus each registered paper's section."""
+def _inline_refs(node, section: dict):
+    """``node`` with every section-local ``{"$ref": "#/$defs/..."}`` replaced by its target.
+
+    Same meaning, but jsonschema no longer resolves references while it validates, which
+    was most of the time Snakemake spent parsing the DAG. A ``$ref`` with sibling keywords
+    becomes ``allOf: [target]`` beside them, as JSON Schema 2020-12 reads such a ``$ref``.
+    """
+    if isinstance(node, list):
+        return [_inline_refs(n, section) for n in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target = _inline_refs(_local_target(section, ref), section)
+        siblings = {k: _inline_refs(v, section) for k, v in node.items() if k != "$ref"}
+        return {"allOf": [target], **siblings} if siblings else target
+    return {k: _inline_refs(v, section) for k, v in node.items()}
+
+
+def load_schema(schema_dir, *, inline: bool = True) -> dict:
+    """The full schema: the shared one plus each registered paper's section (``$ref``s inlined unless ``inline`` is off)."""
     schema_dir = Path(schema_dir)
     schema = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
     papers = schema["properties"]["papers"]
@@ -56,7 +75,7 @@ def load_schema(schema_dir) -> dict:
         # An $id makes the section its own resource, so its "#/$defs/..." refs resolve inside it.
         section.setdefault("$id", f"urn:relurepro:papers:{paper}")
         section.pop("$schema", None)  # keep our default-filling validator inside the section
-        papers["properties"][paper] = section
+        papers["properties"][paper] = _inline_refs(section, section) if inline else section
     papers["additionalProperties"] = False
     return schema
 
@@ -375,7 +394,7 @@ _TABLE = ["| Key | Type | Default | Allowed | Choice | Description |", "|---|---
 
 def reference_markdown(schema_dir) -> str:
     """The configuration reference (``config/README.md``) generated from the schemas and the precision declarations."""
-    schema = load_schema(schema_dir)
+    schema = load_schema(schema_dir, inline=False)
     shared = {**schema, "properties": {k: v for k, v in schema["properties"].items() if k != "papers"}}
     lines = [_REFERENCE_HEAD, "## Shared settings", "", *_TABLE, *_rows(shared, schema, "")]
     lines.append("| `papers` | object | `{}` | one section per paper below |  | the papers to run |")
