@@ -343,3 +343,14 @@ def test_padded_full_batch_loss_uses_each_members_valid_samples():
         alone = losses.DataLoss(forward, x[m : m + 1, :n], y[m : m + 1, :n], "cross_entropy", stacked=True)
         ps = [p[m : m + 1] for p in params]
         torch.testing.assert_close(padded[m], alone(ps)[0], rtol=1e-13, atol=0)
+
+
+def test_progress_logs_first_last_and_rate_limited():
+    lines = []
+    on_log = engine.progress(lines.append, "p E1/a", steps=100, every_s=3600)
+    for step in range(0, 101, 10):
+        on_log(step, torch.tensor([1.0, float("nan"), 2.0, 3.0]))
+    assert len(lines) == 2 and lines[0].startswith("p E1/a: step 0/100") and "step 100/100" in lines[1]
+    assert "1 .. 2 .. 3" in lines[0]
+    engine.progress(lines.append, "p", steps=1)(1, torch.tensor([float("inf")]))
+    assert lines[-1] == "p: step 1/1, every member diverged"

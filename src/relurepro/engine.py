@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -285,6 +286,29 @@ class _Selection:
         hist.best_step = self.step.cpu().numpy()
         hist.best_value = self.value.cpu().numpy() if self.value is not None else None
         hist.stopped_step = self.stopped.cpu().numpy()
+
+
+def progress(
+    log: Callable[[str], None], label: str, steps: int, every_s: float = 20.0
+) -> Callable[[int, torch.Tensor], None]:
+    """An ``on_log`` callback for :func:`train`: the members' loss range at the first logged step,
+    then at most every ``every_s`` seconds, and at the last step (diverged members left out)."""
+    last = [-math.inf]
+
+    def on_log(step: int, loss: torch.Tensor) -> None:
+        now = time.perf_counter()
+        if step < steps and now - last[0] < every_s:
+            return
+        last[0] = now
+        finite = loss[torch.isfinite(loss)]
+        spread = (
+            f"loss {float(finite.min()):.4g} .. {float(finite.median()):.4g} .. {float(finite.max()):.4g} (min, median, max)"
+            if finite.numel()
+            else "every member diverged"
+        )
+        log(f"{label}: step {step}/{steps}, {spread}")
+
+    return on_log
 
 
 def train(

@@ -197,19 +197,9 @@ def code_hash(paper: str, stage: str, experiments=()) -> str:
     return _hash(stage, Path(pkg.__file__).parent, [pkg.EXPERIMENTS[e] for e in experiments])
 
 
-def figure_experiments(paper: str, cfg: dict) -> dict[str, str]:
-    """Which experiment draws each figure stem."""
-    out = {}
-    for exp in experiment_ids(paper):
-        fn = getattr(experiment_module(paper, exp), "figures", None)
-        if fn is not None and enabled(cfg, exp):
-            out.update(dict.fromkeys(fn(cfg["experiments"][exp], cfg), exp))
-    return out
-
-
-def figures(paper: str, cfg: dict) -> dict[str, Callable]:
-    """Every figure stem of the enabled experiments with its drawing function ``fn(tables)``."""
-    out: dict[str, Callable] = {}
+def _figure_table(paper: str, cfg: dict) -> dict[str, tuple[str, Callable]]:
+    """``{stem: (experiment, draw)}`` over the enabled experiments; stems are checked once, here."""
+    out: dict[str, tuple[str, Callable]] = {}
     for exp in experiment_ids(paper):
         fn = getattr(experiment_module(paper, exp), "figures", None)
         if fn is None or not enabled(cfg, exp):
@@ -219,8 +209,18 @@ def figures(paper: str, cfg: dict) -> dict[str, Callable]:
                 raise ValueError(f"{paper} {exp}: figure stem {stem!r} must start with '{paper}_'")
             if stem in out:
                 raise ValueError(f"{paper}: figure stem {stem!r} is drawn by two experiments")
-            out[stem] = draw
+            out[stem] = (exp, draw)
     return out
+
+
+def figure_experiments(paper: str, cfg: dict) -> dict[str, str]:
+    """Which experiment draws each figure stem."""
+    return {stem: exp for stem, (exp, _) in _figure_table(paper, cfg).items()}
+
+
+def figures(paper: str, cfg: dict) -> dict[str, Callable]:
+    """Every figure stem of the enabled experiments with its drawing function ``fn(tables)``."""
+    return {stem: draw for stem, (_, draw) in _figure_table(paper, cfg).items()}
 
 
 def declared_claims(paper: str) -> list:

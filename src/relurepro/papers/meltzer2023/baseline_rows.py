@@ -86,6 +86,19 @@ def mlp_start(job: Job, runs: pd.DataFrame, data: dict, ctx):
     return members, s, lam0.numpy(), f0, rows
 
 
+def relu_baselines(jobs: dict[str, Job], runs: pd.DataFrame, data: dict, ctx, experiment: str) -> pd.DataFrame:
+    """ReLU nets (E_c4, E_c5): the linearised loss, the window edge 4 and Lewkowycz et al.'s bound on ηλ₀."""
+    rows: list[dict] = []
+    for job in jobs.values():
+        members, _, _, _, lin = mlp_start(job, runs, data, ctx)
+        rows += lin
+        rows += edge_rows(members, np.full(len(members), windows.RELU_EDGE))
+        rows += [
+            row(m, "lewkowycz_relu_max", "eta_lambda0_max", windows.LEWKOWYCZ_RELU_MAX) for _, m in members.iterrows()
+        ]
+    return frame(rows, experiment)
+
+
 def frame(rows: list[dict], experiment: str) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     if not out.empty:

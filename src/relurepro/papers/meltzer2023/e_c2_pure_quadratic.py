@@ -30,7 +30,7 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
 def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     from . import trainer
 
-    return trainer.timed(job, ctx, lambda: trainer.train_pure_quadratic(job, ctx))
+    return trainer.train_pure_quadratic(job, ctx)
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:

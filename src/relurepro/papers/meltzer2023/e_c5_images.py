@@ -75,23 +75,13 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
 def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     from . import trainer
 
-    return trainer.timed(job, ctx, lambda: trainer.train_mlp(job, data, ctx))
+    return trainer.train_mlp(job, data, ctx)
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
-    from . import baseline_rows as br
-    from . import windows
+    from . import baseline_rows
 
-    rows: list[dict] = []
-    for job in jobs.values():
-        members, _, _, _, lin = br.mlp_start(job, runs, data, ctx)
-        rows += lin
-        rows += br.edge_rows(members, np.full(len(members), windows.RELU_EDGE))
-        rows += [
-            br.row(m, "lewkowycz_relu_max", "eta_lambda0_max", windows.LEWKOWYCZ_RELU_MAX)
-            for _, m in members.iterrows()
-        ]
-    return br.frame(rows, E)
+    return baseline_rows.relu_baselines(jobs, runs, data, ctx, E)
 
 
 # ---------------------------------------------------------------- claims

@@ -73,8 +73,8 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     from . import trainer
 
     if job.params["model"] == "quadratic":
-        return trainer.timed(job, ctx, lambda: trainer.train_quadratic_part(job, ctx))
-    return trainer.timed(job, ctx, lambda: trainer.train_mlp(job, data, ctx))
+        return trainer.train_quadratic_part(job, ctx)
+    return trainer.train_mlp(job, data, ctx)
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:

@@ -8,14 +8,13 @@ such as the per-layer sparsity). Learning rates are set per member: eta = eta*la
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import torch
 
 from ... import ntk
 from ...engine import MLPLoss, half_mse
+from ...engine import progress as engine_progress
 from ...engine import train as engine_train
 from .. import Job
 from . import models, quadratic_parts
@@ -209,16 +208,6 @@ def train_quadratic_part(job: Job, ctx) -> pd.DataFrame:
 # ---------------------------------------------------------------- the loop
 
 
-def timed(job: Job, ctx, fn) -> pd.DataFrame:
-    """Run ``fn()`` (a job's training), tag its rows with the experiment and log the time."""
-    start = time.perf_counter()
-    df = fn()
-    df.insert(0, "experiment", job.experiment)
-    ran = f"on {df['device'].iloc[0]} ({df['dtype'].iloc[0]})" if "dtype" in df else ""
-    ctx.log(f"meltzer2023 {job.key}: {df['member'].nunique()} members {ran} in {time.perf_counter() - start:.1f} s")
-    return df
-
-
 def run(job: Job, ctx, params, loss_fn, lam_fn, lr, labels: pd.DataFrame, extra_final) -> pd.DataFrame:
     """Shared GD loop: logs loss, theta^2 ratio, eta*lambda_t on the NTK schedule, and summaries."""
     p = job.params
@@ -236,13 +225,6 @@ def run(job: Job, ctx, params, loss_fn, lam_fn, lr, labels: pd.DataFrame, extra_
         out["eta_lambda"] = lr * lam_fn(ps) if step in sched else nan
         return out
 
-    last = [0.0]
-
-    def on_log(step, loss):
-        if time.perf_counter() - last[0] > 20:
-            last[0] = time.perf_counter()
-            ctx.log(f"meltzer2023 {job.key}: step {step}/{steps}, median loss {float(loss.nanmedian()):.3g}")
-
     hist = engine_train(
         params,
         loss_fn,
@@ -251,7 +233,7 @@ def run(job: Job, ctx, params, loss_fn, lam_fn, lr, labels: pd.DataFrame, extra_
         log_steps=log_steps,
         metrics=metrics,
         diverge_above=p["diverge_above"],
-        on_log=on_log,
+        on_log=engine_progress(ctx.log, f"meltzer2023 {job.key}", steps),
     )
     df = hist.frame(labels)
     df = df[~((df["metric"] == "eta_lambda") & ~df["step"].isin(sched))]
@@ -276,4 +258,5 @@ def run(job: Job, ctx, params, loss_fn, lam_fn, lr, labels: pd.DataFrame, extra_
     out = pd.concat(parts, ignore_index=True)
     for col in ("diverged", "diverged_step"):
         out[col] = out["member"].map(df.groupby("member")[col].first())
+    out.insert(0, "experiment", job.experiment)
     return out

@@ -56,14 +56,10 @@ def teacher_spec(*, seed, P, D, C, s, noise=0.0, sym=True) -> dict:
 
 
 def progress(ctx, key: str, steps: int):
-    """An ``on_log`` callback that logs the loss range five times per run."""
-    every = max(1, steps // 5)
+    """The shared progress logger (:func:`relurepro.engine.progress`) for one of this paper's jobs."""
+    from ... import engine
 
-    def on_log(step, loss):
-        if step % every == 0 or step == steps:
-            ctx.log(f"{PAPER} {key}: step {step}/{steps}, loss {float(loss.min()):.4g}..{float(loss.max()):.4g}")
-
-    return on_log
+    return engine.progress(ctx.log, f"{PAPER} {key}", steps)
 
 
 def finish(df: pd.DataFrame, job) -> pd.DataFrame:
