@@ -250,3 +250,61 @@ def logistic_regression(
             model, np.asarray(x_test, dtype=np.float64), np.asarray(y_test)
         )
     return model
+
+
+def _nearest(x: np.ndarray, k: int, block: int = 2048) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving the indices ``[P, k]`` of the k nearest rows of ``x``, nearest first."""
+    if x.shape[1] <= 8:
+        from sklearn.neighbors import KDTree
+
+        tree = KDTree(x)
+        return lambda points: tree.query(points, k=k, return_distance=False)
+    sq = (x**2).sum(1)
+
+    def query(points):
+        parts = []
+        for i in range(0, len(points), block):
+            dist = sq[None, :] - 2.0 * points[i : i + block] @ x.T  # + |point|^2, the same for every row
+            idx = np.argpartition(dist, k - 1, axis=1)[:, :k]
+            order = np.argsort(np.take_along_axis(dist, idx, axis=1), axis=1, kind="stable")
+            parts.append(np.take_along_axis(idx, order, axis=1))
+        return np.concatenate(parts)
+
+    return query
+
+
+def knn_regression(x_train, y_train, x_val, y_val, x_test=None, y_test=None, ks=(1, 2, 4, 8, 16, 32, 64, 128)) -> dict:
+    """k-nearest-neighbour regression (Euclidean, uniform weights), k chosen on a validation set.
+
+    ``y_train`` may hold several targets ``[N, T]`` that share the neighbours (one search for all);
+    each column gets its own k, the one of ``ks`` (those at most N) with the lowest validation MSE.
+    Returns ``{"k", "val_mse", "test_mse"}``, arrays of one entry per target (test_mse nan
+    without a test set). Neighbours come from a k-d tree (scikit-learn) for x of up to 8 dimensions,
+    else from squared distances computed by blocks of matrix products (exact ties may order differently).
+    """
+    x, y = _xy(x_train, y_train)
+    y = y[:, None] if y.ndim == 1 else y
+    yv = np.asarray(y_val, dtype=np.float64).reshape(len(x_val), -1)
+    ks = sorted(k for k in set(int(k) for k in ks) if 1 <= k <= len(x))
+    if not ks:
+        raise ValueError(f"knn_regression needs some k in 1..{len(x)}, got {ks}")
+    nearest = _nearest(x, ks[-1])
+
+    def means(points):
+        """``[len(ks), P, T]``: the mean label of each point's k nearest training points, per k."""
+        idx = nearest(np.asarray(points, dtype=np.float64))
+        running = np.cumsum(y[idx], axis=1)  # [P, kmax, T]
+        return np.stack([running[:, k - 1] / k for k in ks])
+
+    val_mse = ((means(x_val) - yv[None]) ** 2).mean(axis=1)  # [len(ks), T]
+    best = val_mse.argmin(axis=0)
+    out = {
+        "k": np.asarray(ks)[best],
+        "val_mse": val_mse[best, np.arange(y.shape[1])],
+        "test_mse": np.full(y.shape[1], math.nan),
+    }
+    if x_test is not None and y_test is not None:
+        yt = np.asarray(y_test, dtype=np.float64).reshape(len(x_test), -1)
+        pred = means(x_test)[best, :, np.arange(y.shape[1])].T  # [P, T]
+        out["test_mse"] = ((pred - yt) ** 2).mean(axis=0)
+    return out

@@ -1,4 +1,4 @@
-"""Shared offline data sets: image pairs, multi-class images, MNIST-1D, IDX files, random frames.
+"""Shared offline data sets: image pairs, multi-class images, MNIST-1D, IDX files, random frames, sphere tubes.
 
 Every data set is a dict ``{"x_train", "y_train", "x_test", "y_test"}`` of numpy arrays, x
 float64 ``[N, D]``. Two-class pairs and templates have float +-1 targets; multi-class sets
@@ -17,6 +17,7 @@ from .idx import idx_dataset, read_idx, read_idx_pair, write_idx
 from .images import SOURCES, image_classes, load_source, pool2x2
 from .mnist1d_offline import mnist1d
 from .pairs import digits_pair, gaussian_sign, mnist_pair, templates
+from .tubes import sphere_coordinates, sphere_tube
 
 KINDS = {
     "digits_pair": digits_pair,
@@ -65,6 +66,8 @@ __all__ = [
     "random_rotation",
     "read_idx",
     "read_idx_pair",
+    "sphere_coordinates",
+    "sphere_tube",
     "templates",
     "uniform_ball",
     "uniform_sphere",
