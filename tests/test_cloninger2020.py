@@ -239,3 +239,34 @@ def test_smoke_outputs(smoke_run):
     judged = mine[mine["status"].isin(["pass", "fail", "error"])]
     assert len(judged) and (judged["status"] == "pass").all(), judged[["claim_id", "status", "note"]]
     assert (mine[mine["kind"] == "invariant"]["status"] == "pass").all()
+
+
+def test_e_d2_runs_in_miniature_and_reports_the_l2_ratio():
+    cfg = section("full.yaml")
+    cfg["experiments"]["E_d1"]["enabled"] = False
+    cfg["experiments"]["E_d2"].update(
+        dims=[3, 8], widths=[8, 16], n=256, steps=40, batch_size=64, val_every=20, n_test=500, var_samples=2000
+    )
+    jobs = papers.grid(P, cfg)
+    assert [j.point for j in jobs] == ["circle_D3_w8", "circle_D3_w16", "circle_D8_w8", "circle_D8_w16"]
+    arrays = {k: papers.make_dataset(P, k, v) for j in jobs for k, v in j.datasets.items()}
+    assert all(
+        np.array_equal(a["x_train"].shape, (256, int(k.split("_D")[1].split("_")[0]))) for k, a in arrays.items()
+    )
+    assert all(np.allclose(a["y_T1_train"], tube_data.g(a["p_train"])) for a in arrays.values())  # noise-free
+    runs = pd.concat(
+        [papers.train(P, j, arrays, CTX).assign(experiment=j.experiment, point=j.point) for j in jobs],
+        ignore_index=True,
+    )
+    row = (
+        papers.evaluate_claims(P, runs, pd.DataFrame(), cfg)
+        .set_index("claim_id")
+        .loc[f"{P}.E_d2.approx_curves_coincide"]
+    )
+    assert row["status"] == "reported" and np.isfinite(row["value"]) and "width 16" in row["note"]
+    from relurepro import plotting
+    from relurepro.tables import Tables
+
+    fig = papers.figures(P, cfg)["cloninger2020_fig_approx_vs_params"](Tables(runs, pd.DataFrame(), cfg))
+    assert len(fig.axes) == 2
+    plotting.plt.close(fig)
