@@ -394,7 +394,7 @@ def fig_learning_curves(t):
             xscale="log",
             yscale="log",
             xlabel="training samples n (log scale)",
-            ylabel="test MSE vs noise-free target (log scale)",
+            ylabel="test MSE, noise-free targets (log)",
         )
         ax.set_title(f"{target} on the {manifold} (d = {MANIFOLD_DIM[manifold]})", loc="right", fontsize=9)
         ns = sorted(g["n"].unique())
