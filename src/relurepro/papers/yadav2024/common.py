@@ -68,3 +68,13 @@ def job_params(e: dict, dataset: str, family: str, outputs: int, **override) -> 
         if k in e:
             p[k] = e[k]
     return p
+
+
+def check_circle_section(e: dict, experiment: str) -> None:
+    """Refuse circle settings the jobs cannot honour, naming the key."""
+    if int(e["n_kernel"]) > int(e["n_train"]):
+        raise ValueError(f"experiments.{experiment}.n_kernel: {e['n_kernel']} exceeds n_train = {e['n_train']}")
+    if int(e["batches_per_epoch"]) > int(e["n_train"]):
+        raise ValueError(
+            f"experiments.{experiment}.batches_per_epoch: {e['batches_per_epoch']} exceeds n_train = {e['n_train']}"
+        )

@@ -31,8 +31,9 @@ def data_spec(e: dict) -> dict:
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
-    from .common import family_of, job_params, members
+    from .common import check_circle_section, family_of, job_params, members
 
+    check_circle_section(e, E)
     out = []
     for width in e["widths"]:
         for family in dict.fromkeys(family_of(v) for v in e["variants"]):

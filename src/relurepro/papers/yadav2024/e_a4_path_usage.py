@@ -20,9 +20,12 @@ PRECISION = None
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
-    from .common import job_params, members
+    from .common import check_circle_section, job_params, members
     from .e_a2_circle import DATA, data_spec
 
+    check_circle_section(e, E)
+    if e["feed"] != "ones":
+        raise ValueError(f"experiments.{E}.feed: {e['feed']!r}; path values and path usage need the feed 'ones'")
     params = job_params(e, DATA, "dlgn", outputs=1)
     return [Job(E, "dlgn", params, {DATA: data_spec(e)}, members=members(e["seeds"], ["dlgn"]))]
 
