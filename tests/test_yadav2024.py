@@ -3,7 +3,6 @@ ensemble against one-at-a-time training, the grid, the claims, and the smoke out
 
 from __future__ import annotations
 
-import copy
 import itertools
 from pathlib import Path
 
@@ -16,43 +15,27 @@ import yaml
 from relurepro import papers
 from relurepro.claims import PROFILES, threshold
 from relurepro.config import _Validator
-from relurepro.papers import Context
 from relurepro.papers import yadav2024 as Y
 from relurepro.papers.yadav2024 import dlgn, e_a2_circle
 from relurepro.tables import Tables
 
+from . import paper_helpers as helpers
+
 P = "yadav2024"
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "papers" / "yadav2024.schema.yaml"
-SPEC_IDS = ROOT / "tests" / "spec_claims" / "yadav2024.txt"
-CTX = Context(device=torch.device("cpu"), dtype=torch.float64, log=lambda msg: None)
-EXPERIMENTS = ("E_a1", "E_a2", "E_a3", "E_a4")
 
 
 def section(experiments_cfg: dict | None = None, profile: str = "quick") -> dict:
-    """A validated, default-filled yadav2024 section with the shared keys added."""
-    sec = {"enabled": True, "experiments": copy.deepcopy(experiments_cfg or {})}
-    errors = list(_Validator(yaml.safe_load(SCHEMA.read_text())).iter_errors(sec))
-    assert not errors, [e.message for e in errors]
-    return {**sec, "profile": profile, "dtype": "float64"}
+    return helpers.section(P, experiments_cfg, profile)
 
 
 def only(exp: str, **overrides) -> dict:
-    cfg = {e: {"enabled": e == exp} for e in EXPERIMENTS}
-    cfg[exp].update(overrides)
-    return section(cfg)
+    return helpers.only(P, exp, **overrides)
 
 
 def run_jobs(cfg: dict, exp: str):
-    """Train one experiment's jobs in-process and compute its baselines, as the workflow would."""
-    jobs = [j for j in papers.grid(P, cfg) if j.experiment == exp]
-    data = {n: Y.make_dataset(n, s) for j in jobs for n, s in j.datasets.items()}
-    runs = pd.concat(
-        [papers.train(P, j, {n: data[n] for n in j.datasets}, CTX).assign(experiment=exp, point=j.point) for j in jobs],
-        ignore_index=True,
-    )
-    bases = papers.baselines(P, exp, {j.point: j for j in jobs}, runs, data, CTX)
-    return jobs, runs, (bases.assign(experiment=exp) if bases is not None else pd.DataFrame())
+    return helpers.run_jobs(P, cfg, exp)
 
 
 TINY_CIRCLE = dict(
@@ -201,10 +184,7 @@ def test_benchmark_job_on_digits_trains_ten_classes():
 
 
 def test_declared_claims_are_the_spec_table():
-    declared = [c.id for c in papers.declared_claims(P)]
-    spec = [line.strip() for line in SPEC_IDS.read_text().splitlines() if line.strip()]
-    assert len(declared) == len(set(declared))
-    assert sorted(declared) == sorted(spec)
+    helpers.assert_declared_claims_are_the_spec_table(P)
 
 
 def test_declarations_follow_the_spec():
