@@ -114,6 +114,20 @@ def test_path_usage_is_one_forward_with_absolute_weights():
     assert torch.allclose(mass, (phi * v.abs()[:, None]).sum(-1), atol=1e-12)
 
 
+def test_kernel_image_is_the_tiled_normalised_kernel():
+    from relurepro.papers.yadav2024.trainer import kernel_image
+
+    params, x = _small_dlgn()
+    y = torch.as_tensor(np.random.default_rng(1).integers(0, 2, 60))
+    with torch.no_grad():
+        g = dlgn.gates(params, x, 3, None)
+        img = kernel_image(g, y, 6).reshape(3, 6, 6)
+        order = torch.argsort(y, stable=True)
+        k = dlgn.overlap_kernel([gl[:, order] for gl in g]) / 4**3
+    assert torch.allclose(img, k.reshape(3, 6, 10, 6, 10).mean((2, 4)), atol=1e-12)
+    assert 0 <= float(img.min()) and float(img.max()) <= 1
+
+
 def test_hard_gates_rebuilt_from_stored_hyperplanes_match_the_model():
     params, x = _small_dlgn([3])
     with torch.no_grad():

@@ -94,7 +94,7 @@ def halfspaces(t):
                 ax.set_ylabel(f"{label}\n$x_2$")
         ax = axes[row * (depth + 1) + depth]
         _square(ax, radius)
-        ax.set_title("top paths' regions")
+        ax.set_title("top-weight paths", loc="right")
         try:
             units = vector_at(r, "top_path_unit", "final", variant=variant)[seed]
             values = vector_at(r, "top_path_value", "final", variant=variant)[seed]
@@ -245,16 +245,20 @@ def _accuracy_panel(ax, t, r, b, width: int):
                     label=f"kernel ridge, hard-gate kernel at {'init' if when == 'init' else 'end'} (median)",
                 )
     cl = _claims()
-    for cid, v, txt in (("dlgn_soft_acc", "dlgn", "≥"), ("dlgn_hard_acc", "dlgn", "≥"), ("dln_fails", "dln", "≤")):
+    marks = (  # claim, variant, x span relative to the variant's tick, legend text, line style
+        ("dlgn_soft_acc", "dlgn", (-0.4, -0.02), "claim: DLGN soft-gate accuracy ≥", "-."),
+        ("dlgn_hard_acc", "dlgn", (0.02, 0.4), "claim: DLGN hard-gate accuracy ≥", ":"),
+        ("dln_fails", "dln", (-0.35, 0.35), "claim: DLN accuracy ≤", "--"),
+    )
+    for cid, v, (lo, hi), txt, ls in marks:
         thr = threshold(cl, f"{P}.{cid}", t.profile)
         if np.isfinite(thr) and v in variants:
             i = variants.index(v)
-            ax.hlines(thr, i - 0.35, i + 0.35, color="tab:purple", lw=1.5, ls="-.")
-            ax.text(i - 0.35, thr + 0.005, f"claim {txt} {thr:g}", fontsize=7, va="bottom", color="tab:purple")
+            ax.hlines(thr, i + lo, i + hi, color="tab:purple", lw=1.8, ls=ls, label=f"{txt} {thr:g}")
     ax.set_xticks(range(len(variants)), [NAMES[v] for v in variants], fontsize=8)
     ax.set(ylabel="test accuracy", ylim=(0.4, 1.02), title=f"width m = {width}")
     ax.plot([], [], "o", color="k", label="soft gates / own forward")
     ax.plot([], [], "s", color="k", mfc="white", label="hard gates at test")
     handles, labels = ax.get_legend_handles_labels()
     keep = {lab: h for lab, h in zip(labels, handles) if lab not in ("_", "")}
-    ax.legend(keep.values(), keep.keys(), fontsize=7, loc="lower left")
+    ax.legend(keep.values(), keep.keys(), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2)

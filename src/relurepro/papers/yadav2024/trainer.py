@@ -186,7 +186,8 @@ def kernel_image(gate_list, y: torch.Tensor, blocks: int) -> torch.Tensor:
     """The hard-gate kernel ``prod_l <G^l, G^l'> / m`` (each factor divided by the width) on points sorted by label, averaged over ``blocks x blocks`` tiles ``[M, blocks^2]``."""
     order = torch.argsort(y, stable=True)
     width = gate_list[0].shape[-1]
-    k = dlgn.overlap_kernel([g[:, order] / width for g in gate_list]).double()
+    sorted_gates = [g[:, order] for g in gate_list]
+    k = dlgn.overlap_kernel([g / width for g in sorted_gates], sorted_gates).double()
     n = k.shape[-1] - k.shape[-1] % blocks
     k = k[:, :n, :n].reshape(k.shape[0], blocks, n // blocks, blocks, n // blocks).mean((2, 4))
     return k.reshape(k.shape[0], -1)
