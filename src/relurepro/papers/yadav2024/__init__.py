@@ -39,13 +39,17 @@ CHOICES: dict[str, str] = {
     "overlap kernel on the first n_kernel training points.",
     "near-circle fraction": "A unit is near the circle when its hyperplane's distance from the origin |b~|/||w~|| is "
     "within near_tol (0.1) of r; the claim averages the per-layer fractions over layers.",
-    "clustering statistic": "Later-layer clustering is measured as the spread (standard deviation) of the hyperplane "
-    "offsets of the last layer divided by that of the first layer, after training (reported only).",
+    "clustering statistic": "Later-layer clustering is measured as the spread (interquartile range) of the hyperplane "
+    "offsets |b~|/||w~|| of the last layer divided by that of the first layer, after training (reported only).",
     "kernel ridge": "The feature-learning baseline is kernel ridge regression on +-1 labels with the init and the "
     "trained hard-gate kernels (n_kernel training points, ridge lam), rebuilt from the stored effective hyperplanes.",
     "benchmark data": "Digits (scikit-learn load_digits, stratified 70/30 split) and, in full, MNIST-1D (offline "
     "generator) replace CIFAR-10/100 and Fashion-MNIST.",
     "precision": "E_a1 (exact identities) runs in float64; the trained experiments in their own dtype key (float32).",
+    "top paths": "The half-space figure shades the regions of the paths with the largest |v_p| times the share of the "
+    "first n_kernel training points inside R_p (a path whose region holds no data never ranks).",
+    "widths": "E_a2 may list several widths (full: 16 and 64); its claims and structure figures read the first one "
+    "(16, the calibrated width), the accuracy figure shows every width.",
     "path usage": "E_a4 counts active hard paths per test point and splits the path-weight mass sum_p |v_p| phi_p(x) "
     "by inside/outside the disc and near/far from its boundary (|(||x|| - r)| < near_band).",
 }

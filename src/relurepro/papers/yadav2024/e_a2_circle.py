@@ -154,9 +154,10 @@ def _near_rise(t) -> pd.Series:
 
 
 def offset_spread_ratio(offsets: np.ndarray, depth: int) -> float:
-    """Spread (sd) of the last layer's hyperplane offsets over that of the first layer's."""
-    per_layer = np.split(np.asarray(offsets), depth)
-    return float(np.std(per_layer[-1]) / max(np.std(per_layer[0]), 1e-12))
+    """Spread of the last layer's hyperplane offsets over that of the first layer's, each spread the
+    interquartile range (robust to the few units of tiny ||w~|| whose hyperplanes lie far outside the square)."""
+    per_layer = [np.subtract(*np.percentile(v, [75, 25])) for v in np.split(np.asarray(offsets), depth)]
+    return float(per_layer[-1] / max(per_layer[0], 1e-12))
 
 
 def _clustering(t) -> pd.Series:
@@ -232,7 +233,7 @@ CLAIMS = [
     Claim(
         f"{P}.later_layer_clustering",
         "later-layer hyperplanes cluster more than first-layer ones (not robust in calibration: reported)",
-        "sd of the last layer's offsets |b~|/||w~|| / sd of the first layer's, after training, median over seeds "
+        "IQR of the last layer's offsets |b~|/||w~|| / IQR of the first layer's, after training, median over seeds "
         "(< 1 = the last layer clusters more)",
         "report",
         _clustering,
