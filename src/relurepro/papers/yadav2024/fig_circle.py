@@ -130,6 +130,7 @@ def kernel(t):
         img = vector_at(r, "kernel_image", when, variant="dlgn")[seed]
         nb = int(round(np.sqrt(len(img))))
         im = ax.imshow(img.reshape(nb, nb), cmap="viridis", origin="upper", extent=(0, 1, 1, 0))
+        ax.grid(False)
         ax.set(xlabel="point (sorted by label, fraction)", ylabel="point (sorted by label, fraction)")
         ax.set_title(f"seed {seed}, {'at init' if when == 'init' else 'after training'}")
         fig.colorbar(im, ax=ax, shrink=0.8, label="K / m^L (tile mean)")

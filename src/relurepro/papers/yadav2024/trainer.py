@@ -115,7 +115,7 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
         if is_dlgn:
             out["test_acc_hard"] = _accuracy(predict(hard, ps, s["x_test"]), s["y_test"])
             if n_kernel:
-                out["alignment"] = _kernel_alignment(ps, s["x"][:n_kernel], y_pm, depth).to(loss.dtype)
+                out["alignment"] = _kernel_alignment(ps, s["x"][:n_kernel], y_pm, depth)
         return out
 
     hist = engine_train(
