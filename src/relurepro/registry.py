@@ -9,6 +9,7 @@ PAPERS: dict[str, str] = {
     "zhang2024": "relurepro.papers.zhang2024",
     "meltzer2023": "relurepro.papers.meltzer2023",
     "cloninger2020": "relurepro.papers.cloninger2020",
+    "yadav2024": "relurepro.papers.yadav2024",
 }
 
 
