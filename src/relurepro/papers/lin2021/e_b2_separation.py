@@ -103,13 +103,14 @@ def fig_separation(t):
         axes[0].plot(sep["m"], line, color="k", label=f"m^(-2/{d}) (fitted constant)", **plotting.THEORY)
         for k, (factor, marker) in enumerate(((small, "o"), (large, "s"))):
             colour = "tab:blue" if k == 0 else "tab:red"
+            ls = "-" if d == 1 else "--"  # the dimension by line style, the radius by colour
             lab = f"τ = {factor:g} × sep, d = {d}"
             meas = median_band(values(g, "bump_measure", tau_factor=factor), "m", "value")
-            axes[1].plot(meas["m"], meas["median"], marker=marker, color=colour, label=lab)
+            axes[1].plot(meas["m"], meas["median"], marker=marker, ls=ls, color=colour, label=lab)
             mse = median_band(values(g, "interp_mse_B", tau_factor=factor), "m", "value")
-            axes[2].plot(mse["m"], np.maximum(mse["median"], 1e-34), marker=marker, color=colour, label=lab)
+            axes[2].plot(mse["m"], np.maximum(mse["median"], 1e-34), marker=marker, ls=ls, color=colour, label=lab)
             risk = median_band(values(g, "risk_B", tau_factor=factor), "m", "value")
-            axes[3].plot(risk["m"], risk["median"], marker=marker, color=colour, label=lab)
+            axes[3].plot(risk["m"], risk["median"], marker=marker, ls=ls, color=colour, label=lab)
             axes[3].fill_between(risk["m"], risk["lower"], risk["upper"], color=colour, alpha=0.2, lw=0)
         ra = median_band(values(g, "risk_A", tau_factor=small), "m", "value")
         axes[3].plot(ra["m"], ra["median"], color="tab:gray", label=f"A, d = {d}", **plotting.REFERENCE)
