@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 
 import pandas as pd
 
@@ -30,10 +31,13 @@ def dataset(e: dict, d: int, m: int) -> tuple[str, dict]:
     return f"d{d}_m{m}_{digest}", spec
 
 
+def width_for(m: int, d: int, r: int, c: float, lo: int, hi: int) -> int:
+    """A's width ``ceil(c m^(d/(2r+d)))`` clipped to ``[lo, hi]``."""
+    return int(min(hi, max(lo, math.ceil(c * m ** (d / (2 * r + d))))))
+
+
 def jobs_over_m(experiment: str, e: dict, **extra) -> list[Job]:
     """One job per (d, m) of a section; members are the seeds, each with its own sample."""
-    from .fit import width_for
-
     out = []
     r = order(e["target"])
     for d in e["d"]:

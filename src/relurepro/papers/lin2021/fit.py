@@ -21,11 +21,6 @@ from . import bumps
 from .data import target
 
 
-def width_for(m: int, d: int, r: int, c: float, lo: int, hi: int) -> int:
-    """A's width ``ceil(c m^(d/(2r+d)))`` clipped to ``[lo, hi]``."""
-    return int(min(hi, max(lo, math.ceil(c * m ** (d / (2 * r + d))))))
-
-
 def init_base(seeds, d: int, width: int, depth: int, *, dtype, device) -> list[torch.Tensor]:
     """He-normal weights of a biased ReLU MLP with ``depth`` linear layers; the first layer's kinks
     ``-b/w`` land at uniform points of [0,1]^d (b = -w.u), the other biases start at 0."""
