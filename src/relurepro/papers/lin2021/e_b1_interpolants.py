@@ -52,7 +52,7 @@ def run(job: Job, data: dict, ctx) -> pd.DataFrame:
         rows += fit.curves(base, arrays, p, p["tau_factors"][0], ctx)
     if p.get("overparam"):
         rows += fit.overparam(job, arrays, ctx, p, f"lin2021 {job.key} D")
-    return fit.frame(job, rows_a, rows, int(p["steps"]), d=p["d"], m=p["m"], width=p["width"], dtype=p["dtype"])
+    return fit.frame(job, rows_a, rows, int(p["steps"]), p["dtype"], d=p["d"], m=p["m"], width=p["width"])
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:

@@ -169,11 +169,15 @@ def curves(base, data: dict, p: dict, tau_factor: float, ctx, n_plot: int = 2001
     return rows
 
 
-def frame(job: Job, engine_rows: pd.DataFrame, rows: list[dict], steps: int, **labels) -> pd.DataFrame:
-    """The job's long table: the engine's training rows (estimator A) and the evaluation rows at the last step."""
+def frame(
+    job: Job, engine_rows: pd.DataFrame, rows: list[dict], steps: int, train_dtype: str, **labels
+) -> pd.DataFrame:
+    """The job's long table: the engine's training rows of A (in ``train_dtype``) and the evaluation rows
+    at the last step (float64: the provenance column says what the tensors used)."""
     member_labels = engine_rows.drop_duplicates("member").drop(columns=["step", "metric", "value"])
-    extra = pd.DataFrame(rows).assign(step=steps).merge(member_labels, on="member", how="left")
-    out = pd.concat([engine_rows.assign(tau_factor=np.nan), extra], ignore_index=True)
+    extra = pd.DataFrame(rows).assign(step=steps, dtype="float64").merge(member_labels, on="member", how="left")
+    training = engine_rows.assign(tau_factor=np.nan, dtype=train_dtype)
+    out = pd.concat([training, extra], ignore_index=True)
     if "coord" not in out.columns:
         out["coord"] = np.nan
     return out.assign(**labels)
