@@ -35,24 +35,9 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
 
 
 def train(job: Job, data: dict, ctx) -> pd.DataFrame:
+    from .fit import run
+
     return run(job, data, ctx)
-
-
-def run(job: Job, data: dict, ctx) -> pd.DataFrame:
-    """Train A, then evaluate A, B and C at each bump radius of ``tau_factors`` (and D where enabled)."""
-    from . import fit
-
-    p = job.params
-    (arrays,) = data.values()
-    base, rows_a = fit.train_base(job, arrays, ctx, p, f"lin2021 {job.key} A")
-    rows = []
-    for factor in p["tau_factors"]:
-        rows += fit.evaluate(base, arrays, p, factor, ctx)
-    if p["d"] == 1 and p["m"] in p.get("plot", []):
-        rows += fit.curves(base, arrays, p, p["tau_factors"][0], ctx)
-    if p.get("overparam"):
-        rows += fit.overparam(job, arrays, ctx, p, f"lin2021 {job.key} D")
-    return fit.frame(job, rows_a, rows, int(p["steps"]), p["dtype"], d=p["d"], m=p["m"], width=p["width"])
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
@@ -322,7 +307,7 @@ def fig_interpolants(t):
     left, right = dx[order][i], dx[order][i + 1]
     tau = float(select(r, metric="tau", seed=seed)["value"].iloc[0])
     centre, half = (left + right) / 2, (right - left) / 2 + 2 * tau
-    inset = ax.inset_axes([0.56, 0.09, 0.42, 0.28])
+    inset = ax.inset_axes([0.56, 0.08, 0.42, 0.25])
     keep = (x > centre - half) & (x < centre + half)
     u = (x[keep] - centre) / tau  # in units of the bump radius
     inset.plot(u, c[keep], color="tab:purple", lw=1.0)

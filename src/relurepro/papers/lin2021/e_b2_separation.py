@@ -27,7 +27,7 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
 
 
 def train(job: Job, data: dict, ctx) -> pd.DataFrame:
-    from .e_b1_interpolants import run
+    from .fit import run
 
     return run(job, data, ctx)
 

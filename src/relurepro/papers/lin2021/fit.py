@@ -218,3 +218,19 @@ def overparam(job: Job, data: dict, ctx, p: dict, label: str) -> list[dict]:
     risk = (weights * (bumps.net_output(f64, xt) - truth) ** 2).sum(-1)
     train_mse = ((bumps.net_output(f64, x) - y[..., 0].to(torch.float64)) ** 2).mean(-1)
     return _rows({"risk_D": risk, "interp_mse_D": train_mse}, tau_factor=float("nan"))
+
+
+def run(job: Job, data: dict, ctx) -> pd.DataFrame:
+    """One job of E_b1 or E_b2: train A, then evaluate A, B and C at each bump radius of ``tau_factors``
+    (the curves of the interpolants figure where ``m`` is in ``plot``, and D where ``overparam`` is set)."""
+    p = job.params
+    (arrays,) = data.values()
+    base, rows_a = train_base(job, arrays, ctx, p, f"lin2021 {job.key} A")
+    rows = []
+    for factor in p["tau_factors"]:
+        rows += evaluate(base, arrays, p, factor, ctx)
+    if p["d"] == 1 and p["m"] in p.get("plot", []):
+        rows += curves(base, arrays, p, p["tau_factors"][0], ctx)
+    if p.get("overparam"):
+        rows += overparam(job, arrays, ctx, p, f"lin2021 {job.key} D")
+    return frame(job, rows_a, rows, int(p["steps"]), p["dtype"], d=p["d"], m=p["m"], width=p["width"])
