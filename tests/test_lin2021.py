@@ -16,7 +16,6 @@ from relurepro.claims import PROFILES
 from relurepro.config import _Validator
 from relurepro.papers import Context
 from relurepro.papers.lin2021 import bumps, data, fit
-from relurepro.stats import trapezoid_weights
 from relurepro.tables import Tables
 
 P = "lin2021"
@@ -109,22 +108,6 @@ def test_min_separation_is_the_smallest_l1_distance():
 
 
 # ---------------------------------------------------------------- the quadrature
-
-
-def test_trapezoid_is_exact_on_piecewise_linear_functions():
-    rng = np.random.default_rng(3)
-    kinks = np.sort(rng.random(30))
-    values = rng.standard_normal(32)
-    nodes = np.concatenate([[0.0], kinks, [1.0]])
-
-    def g(t):
-        return np.interp(t, nodes, values)
-
-    exact = float(np.sum((values[1:] + values[:-1]) / 2 * np.diff(nodes)))
-    finer = np.sort(np.concatenate([nodes, rng.random(500), [0.5, 0.5]]))  # a repeated node too
-    assert trapezoid_weights(finer) @ g(finer) == pytest.approx(exact, rel=1e-13, abs=1e-15)
-    with pytest.raises(ValueError, match="increasing"):
-        trapezoid_weights([0.0, 1.0, 0.5])
 
 
 def test_quadrature_resolves_every_bump_and_integrates_them_exactly():
