@@ -158,3 +158,19 @@ def test_median_band_and_mean_se():
     assert ms["se"].iloc[0] == pytest.approx(1.0 / math.sqrt(3))
     single = stats.mean_se(df[df["seed"] == 0], "m", "risk")
     assert single["se"].tolist() == [0.0, 0.0]
+
+
+def test_trapezoid_is_exact_on_piecewise_linear_functions():
+    rng = np.random.default_rng(3)
+    kinks = np.sort(rng.random(30))
+    values = rng.standard_normal(32)
+    nodes = np.concatenate([[0.0], kinks, [1.0]])
+
+    def g(t):
+        return np.interp(t, nodes, values)
+
+    exact = float(np.sum((values[1:] + values[:-1]) / 2 * np.diff(nodes)))
+    finer = np.sort(np.concatenate([nodes, rng.random(500), [0.5, 0.5]]))  # a repeated node too
+    assert stats.trapezoid_weights(finer) @ g(finer) == pytest.approx(exact, rel=1e-13, abs=1e-15)
+    with pytest.raises(ValueError, match="increasing"):
+        stats.trapezoid_weights([0.0, 1.0, 0.5])

@@ -8,6 +8,7 @@ from types import ModuleType
 PAPERS: dict[str, str] = {
     "zhang2024": "relurepro.papers.zhang2024",
     "meltzer2023": "relurepro.papers.meltzer2023",
+    "lin2021": "relurepro.papers.lin2021",
     "cloninger2020": "relurepro.papers.cloninger2020",
     "yadav2024": "relurepro.papers.yadav2024",
 }

@@ -235,3 +235,22 @@ def mean_se(df: pd.DataFrame, x: str | Sequence[str], y: str) -> pd.DataFrame:
     out["sd"] = out["sd"].fillna(0.0)
     out["se"] = out["sd"] / np.sqrt(out["n"])
     return out.reset_index()[[*_groups(x), "mean", "se", "sd", "n"]]
+
+
+def trapezoid_weights(nodes: Sequence[float]) -> np.ndarray:
+    """Trapezoid-rule weights of sorted nodes: ``sum(w * g(nodes))`` integrates ``g`` over ``[nodes[0], nodes[-1]]``.
+
+    Node ``j`` gets half the length of its two neighbouring cells, so the rule is exact for every
+    function that is linear between consecutive nodes (continuous piecewise-linear functions whose
+    kinks are nodes). Repeated nodes are allowed (their cells have length 0).
+    """
+    x = np.asarray(nodes, dtype=np.float64).ravel()
+    if x.size < 2:
+        raise ValueError(f"trapezoid_weights needs at least 2 nodes, got {x.size}")
+    cells = np.diff(x)
+    if not np.isfinite(x).all() or (cells < 0).any():
+        raise ValueError("trapezoid_weights needs finite nodes in increasing order")
+    w = np.zeros_like(x)
+    w[:-1] += cells / 2
+    w[1:] += cells / 2
+    return w
