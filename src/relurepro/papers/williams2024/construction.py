@@ -48,7 +48,11 @@ def construct(seed: int, d: int, small: int, big: int, gamma: float, r: float, n
         raise ValueError(f"the wide net ({big}) must be at least as wide as the small one ({small})")
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (n_points, d))
-    w1, b1, a1 = rng.uniform(-gamma, gamma, (small, d)), rng.uniform(-gamma, gamma, small), rng.uniform(-gamma, gamma, small)
+    w1, b1, a1 = (
+        rng.uniform(-gamma, gamma, (small, d)),
+        rng.uniform(-gamma, gamma, small),
+        rng.uniform(-gamma, gamma, small),
+    )
     w2, a2 = rng.uniform(-r, r, (big, d)), rng.uniform(-r, r, big)
     kept, window = np.empty(small, dtype=np.int64), 0.0
     free = np.ones(big, dtype=bool)

@@ -27,7 +27,9 @@ def task_spec(task: str, e: dict, cfg: dict) -> tuple[str, dict]:
     if task in IDX_TASKS:
         folder = (cfg["data"].get("idx_dirs") or {}).get(task)
         if not folder:
-            raise ValueError(f"experiments.{E}.tasks: task {task!r} needs a folder in williams2024.data.idx_dirs.{task}")
+            raise ValueError(
+                f"experiments.{E}.tasks: task {task!r} needs a folder in williams2024.data.idx_dirs.{task}"
+            )
         return f"idx_{task}", {"kind": "idx", "folder": str(folder)}
     spec = {"kind": "glyphs", "script": task, "n_train": int(e["n_train"]), "n_test": int(e["n_test"])}
     return f"glyphs_{task}", {**spec, "seed": int(e["data_seed"]), "side": int(e["side"])}
@@ -40,7 +42,12 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
     common.update(n_train=int(e["n_train"]), n_test=int(e["n_test"]))
 
     def mems(modes):
-        return [{"task": task, "mode": m, "law": "uniform", "seed": int(s)} for m in modes for task in e["tasks"] for s in e["seeds"]]
+        return [
+            {"task": task, "mode": m, "law": "uniform", "seed": int(s)}
+            for m in modes
+            for task in e["tasks"]
+            for s in e["seeds"]
+        ]
 
     shared = {**common, "width": int(e["width"]), "weight_seed": int(e["weight_seed"])}
     return [
@@ -89,7 +96,9 @@ def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
     names = dict(zip(job.params["tasks"], job.params["task_data"]))
     parts = []
     for task, name in names.items():
-        arrays = {k: v[: job.params["n_train" if "train" in k else "n_test"]] for k, v in data[name].items() if k[0] in "xy"}
+        arrays = {
+            k: v[: job.params["n_train" if "train" in k else "n_test"]] for k, v in data[name].items() if k[0] in "xy"
+        }
         parts.append(logistic_rows(arrays, name).assign(task=task))
     untrained = final_acc(select(runs, mode="bias"), how="first").assign(baseline="untrained")
     readout = final_acc(select(runs, mode="readout")).assign(baseline="readout")
@@ -181,7 +190,11 @@ def fig_multitask(t):
     fig, axes = plotting.panels(1, ncols=1, size=7.5, title="Fig 1B: one random net, a bias vector per task")
     ax = axes[0]
     x = np.arange(len(tasks))
-    bars = [("bias", acc, "bias (shared W)"), ("full", acc, "full (one net per task)"), ("readout", acc, "readout only (baseline)")]
+    bars = [
+        ("bias", acc, "bias (shared W)"),
+        ("full", acc, "full (one net per task)"),
+        ("readout", acc, "readout only (baseline)"),
+    ]
     width = 0.26
     for i, (mode, src, label) in enumerate(bars):
         g = select(src, mode=mode).groupby("task")["value"].agg(["mean", "sem"]).reindex(tasks)

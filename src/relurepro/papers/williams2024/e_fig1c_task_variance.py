@@ -93,8 +93,14 @@ def fig_task_variance(t):
     thr = threshold(CLAIMS, f"{P}.{E}.tv_bias_spearman", t.profile)
     if np.isfinite(thr):
         bottom.axhline(thr, color="tab:gray", ls="--", lw=1, label=f"claim: mean rho over units > {thr:g}")
-    bottom.set_xticks(x, [f"{r.cluster}: {r.task}\n{r.selectivity:.2f}, n={r.size}" for r in sel.itertuples()], fontsize=7)
-    bottom.set(xlabel="cluster: most-variant task, selectivity, size", ylabel="Spearman rho", title="(b) rho(TV, b) per cluster")
+    bottom.set_xticks(
+        x, [f"{r.cluster}: {r.task}\n{r.selectivity:.2f}, n={r.size}" for r in sel.itertuples()], fontsize=7
+    )
+    bottom.set(
+        xlabel="cluster: most-variant task, selectivity, size",
+        ylabel="Spearman rho",
+        title="(b) rho(TV, b) per cluster",
+    )
     bottom.legend(fontsize=7)
     fig.suptitle("Fig 1C: task variance clusters of the shared bias-learned net")
     return fig

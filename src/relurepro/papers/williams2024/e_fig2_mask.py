@@ -32,7 +32,15 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
         "k_start": float(e["k_start"]),
         "k_end": float(e["k_end"]),
     }
-    return [Job(E, f"w{e['width']}", params, {name: spec}, members=members([("bias", "uniform"), ("mask", "uniform")], e["seeds"]))]
+    return [
+        Job(
+            E,
+            f"w{e['width']}",
+            params,
+            {name: spec},
+            members=members([("bias", "uniform"), ("mask", "uniform")], e["seeds"]),
+        )
+    ]
 
 
 def train(job: Job, data: dict, ctx) -> pd.DataFrame:
@@ -180,14 +188,21 @@ def fig_mask(t):
     seed = _seeds(t)[0]
     tv, unit_var, on = _vectors(t, seed)
     ax = axes[1]
-    ax.plot(thresholds, [(tv > thr).sum() for thr in thresholds], color=COLOURS["bias"], label="bias net: units with TV > threshold")
+    ax.plot(
+        thresholds,
+        [(tv > thr).sum() for thr in thresholds],
+        color=COLOURS["bias"],
+        label="bias net: units with TV > threshold",
+    )
     ax.axhline(on.sum(), color=COLOURS["mask"], ls="--", label=f"mask: units with s > 0 ({int(on.sum())})")
     ax.axvline(float(t.experiment(E)["tv_threshold"]), color="tab:gray", ls=":", label="claim threshold")
     ax.set(xlabel="threshold on normalised task variance", ylabel=f"number of ON units (of {len(tv)})")
     ax.legend(fontsize=7)
     ax = axes[2]
     kept = on > 0
-    ax.scatter(tv[kept], unit_var[kept] / max(unit_var.max(), 1e-300), s=4, color=COLOURS["mask"], alpha=0.5, label="mask ON")
+    ax.scatter(
+        tv[kept], unit_var[kept] / max(unit_var.max(), 1e-300), s=4, color=COLOURS["mask"], alpha=0.5, label="mask ON"
+    )
     ax.scatter(tv[~kept], np.zeros((~kept).sum()), s=4, color="tab:gray", alpha=0.5, label="mask OFF")
     ax.set(xlabel="bias net: normalised TV", ylabel="mask net: unit variance / max", title=f"seed {seed}")
     ax.set_title("(c)", loc="left", fontsize=10, fontweight="bold")

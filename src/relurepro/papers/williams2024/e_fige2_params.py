@@ -8,7 +8,6 @@ Counts are matched by interpolating the full curve linearly in log #params at ea
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ...claims import Claim, Measured
@@ -103,7 +102,14 @@ def rnn_panel(ax, t) -> None:
     runs = t.runs_of(RNN)
     r2 = final_acc(runs, "r2") if not runs.empty and "r2" in set(runs["metric"]) else pd.DataFrame()
     if r2.empty:
-        ax.text(0.5, 0.5, "RNN runs (experiment fige2_rnn)\nare not in this run", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "RNN runs (experiment fige2_rnn)\nare not in this run",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set(xticks=[], yticks=[])
         return
     for mode, colour in (("bias", COLOURS["bias uniform"]), ("full", COLOURS["full"])):

@@ -30,7 +30,9 @@ def _worst(metric: str, absolute: bool):
         v = d["value"].abs() if absolute else d["value"]
         per = v.groupby(d["experiment"]).max()
         note = "; ".join(f"{k}: {x:.3g}" for k, x in per.items()) + f" ({len(d)} members)"
-        return Measured(float(v.max()) if np.isfinite(v).all() else float("nan"), n_seeds=int(d["seed"].nunique()), note=note)
+        return Measured(
+            float(v.max()) if np.isfinite(v).all() else float("nan"), n_seeds=int(d["seed"].nunique()), note=note
+        )
 
     return measure
 

@@ -218,18 +218,20 @@ def table(net: Ensemble, hist, labels: pd.DataFrame, final: dict[str, np.ndarray
     for name, values in final.items():
         v = np.asarray(values, dtype=np.float64)
         k = v.shape[1] if v.ndim == 2 else 1
-        part = pd.DataFrame(
-            {
-                "member": np.repeat(np.arange(v.shape[0]), k),
-                "step": step,
-                "metric": name,
-                "value": v.reshape(-1),
-                "coord": np.tile(np.arange(k), v.shape[0]) if v.ndim == 2 else np.nan,
-            }
-        )
+        part = {"member": np.repeat(np.arange(v.shape[0]), k), "step": step, "metric": name, "value": v.reshape(-1)}
+        if v.ndim == 2:
+            part["coord"] = np.tile(np.arange(k), v.shape[0]).astype(np.float64)
+        part = pd.DataFrame(part)
         extra.append(part[np.isfinite(part["value"])])
+    extra = [x for x in extra if not x.empty]
+    if not extra:
+        return base.assign(device=str(net.device), dtype=str(net.dtype).removeprefix("torch."))
     member_cols = base.drop(columns=["step", "metric", "value", "coord"], errors="ignore").drop_duplicates("member")
     rows = pd.concat(extra, ignore_index=True).merge(member_cols, on="member", how="left")
+    if "coord" in rows and "coord" not in base:
+        base = base.assign(coord=np.nan)
+    elif "coord" in base and "coord" not in rows:
+        rows = rows.assign(coord=np.nan)
     out = pd.concat([base, rows], ignore_index=True)
     return out.assign(device=str(net.device), dtype=str(net.dtype).removeprefix("torch."))
 

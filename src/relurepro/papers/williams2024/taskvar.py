@@ -68,13 +68,9 @@ def matrices(runs: pd.DataFrame, tasks: list[str]) -> tuple[np.ndarray, np.ndarr
 
 def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per row, the Spearman correlation of ``a[i]`` and ``b[i]`` (NaN where a row is constant)."""
-    from scipy.stats import rankdata
+    from ...stats import spearman
 
-    ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
-    ra, rb = ra - ra.mean(1, keepdims=True), rb - rb.mean(1, keepdims=True)
-    den = np.sqrt((ra * ra).sum(1) * (rb * rb).sum(1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (ra * rb).sum(1) / den, np.nan)
+    return np.array([spearman(x, y) for x, y in zip(a, b)], dtype=np.float64)
 
 
 def analyse(runs: pd.DataFrame, k_range=(2, 10), seed: int = 0, sample: int = 4000) -> TaskVariance:
