@@ -49,9 +49,11 @@ CHOICES: dict[str, str] = {
     "threshold (or s > 0 in the mask net).",
     "matched full": "Parameter-matched full nets: widths fig1a.full_widths (quick {1, 2, 4, 10}); E2 compares "
     "accuracies at equal trainable counts by log-linear interpolation of the full curve.",
-    "theory": "Theory check: 1-D nets y = sum_i a_i relu(w_i x + b_i) + c with w ~ U[-2, 2] and a ~ U[-2, 2]/N, "
-    "bias-only Adam (lr 1e-2, 2,000 full-batch steps, float32) on 128 grid points of sin 3x + 0.5 cos 7x, L1 error on "
-    "2,001 grid points; the masking construction hides a width-8, gamma = 1 net in a width-4,096 U[-2, 2] net.",
+    "theory": "Theory check: 1-D nets y = sum_i a_i relu(w_i x + b_i) + c with w, a ~ U[-2, 2] (not scaled with N), "
+    "initial b ~ U[-2, 2], bias-only Adam (lr 1e-2, 2,000 full-batch steps, float32) on 128 grid points of "
+    "sin 3x + 0.5 cos 7x, L1 error on 2,001 grid points; the readout baseline trains a, c with b at its initial "
+    "draw (b = 0 would put every kink at x = 0); the masking construction hides a width-8, gamma = 1 net in a "
+    "width-4,096 U[-2, 2] net.",
     "seeds": "Seeds 0-2 in quick for fig1a, fig2 and theory (the spec's 0-1 would leave per-seed claims below the "
     "3 seeds the platform asks for); fig1b/1c use seed 0 as in the spec.",
 }

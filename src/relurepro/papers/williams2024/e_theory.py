@@ -3,8 +3,9 @@
 Job ``construction``: one member per seed runs :func:`.construction.construct` (a gamma-bounded net
 hidden in a wide U[-R, R] net by biases alone) and logs the silenced units' largest activation, the
 masked net's distance to its kept sub-network, and how closely the wide net reproduces the small one.
-Jobs ``n<N>``: 1-D nets ``y = sum_i a_i relu(w_i x + b_i) + c``, w ~ U[-R, R], a ~ U[-R, R]/N, members
-(mode, seed) with mode bias (trains b, c) or readout (trains a, c: the random-features baseline),
+Jobs ``n<N>``: 1-D nets ``y = sum_i a_i relu(w_i x + b_i) + c``, w, a ~ U[-R, R] (the theorem's fixed range,
+not scaled with N), initial b ~ U[-b_init, b_init] (random kinks), members (mode, seed) with mode bias
+(trains b, c) or readout (trains a, c with b at its initial draw: the random-features baseline),
 full-batch Adam on the target ``sin 3x + 0.5 cos 7x``; the L1 error over [-1, 1] is logged.
 """
 
@@ -44,7 +45,8 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
             "width": int(n),
             "dtype": e["dtype"],
             "u_in": r,
-            "u_out": r / int(n),
+            "u_out": r,
+            "b0": float(e["b_init"]),
             "lr_bias": float(e["lr_bias"]),
             "lr_full": float(e["lr_readout"]),
             "steps": int(e["steps"]),

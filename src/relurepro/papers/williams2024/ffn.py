@@ -44,12 +44,12 @@ def check_mode(mode: str) -> str:
 
 
 def draw(
-    seed: int, law: str, d: int, n: int, n_out: int, u_in: float, u_out: float | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One member's ``W_in [d, n]`` and ``W_out [n, n_out]`` (float64, CPU) from its seed (spec §4).
+    seed: int, law: str, d: int, n: int, n_out: int, u_in: float, u_out: float | None = None, b0: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One member's ``W_in [d, n]``, ``W_out [n, n_out]`` and initial ``b [n]`` (float64, CPU) from its seed (spec §4).
 
     uniform: W_in ~ U[-u_in, u_in], W_out ~ U[+-u_out] (default u_out = sqrt(3/n));
-    gaussian: W_in ~ N(0, 1/d), W_out ~ N(0, 1/n).
+    gaussian: W_in ~ N(0, 1/d), W_out ~ N(0, 1/n). b = 0, or U[-b0, b0] drawn after the weights.
     """
     g = torch.Generator().manual_seed(int(seed))
     if law == "uniform":
@@ -61,7 +61,12 @@ def draw(
         w_out = torch.randn(n, n_out, generator=g, dtype=torch.float64) / math.sqrt(n)
     else:
         raise ValueError(f"unknown weight law {law!r}; expected one of {LAWS}")
-    return w_in, w_out
+    b = (
+        (torch.rand(n, generator=g, dtype=torch.float64) * 2 - 1) * b0
+        if b0 > 0
+        else torch.zeros(n, dtype=torch.float64)
+    )
+    return w_in, w_out, b
 
 
 class Ensemble:
@@ -76,21 +81,21 @@ class Ensemble:
         seeds, laws = job.column("seed"), job.column("law")
         m = len(self.modes)
         trained = {name for mode in self.modes for name in TRAINS[mode]}
-        u_out = p.get("u_out")
+        u_out, b0 = p.get("u_out"), float(p.get("b0", 0.0))
         if shared:
-            w_in, w_out = draw(int(p["weight_seed"]), laws[0], d, self.n, n_out, float(p["u_in"]), u_out)
-            w_in, w_out = w_in[None], w_out[None]
+            w_in, w_out, b = draw(int(p["weight_seed"]), laws[0], d, self.n, n_out, float(p["u_in"]), u_out, b0)
+            w_in, w_out, b = w_in[None], w_out[None], b.expand(m, -1)
             if "W_in" in trained:
                 raise ValueError(f"{job.key}: a shared W_in cannot be trained (mode full)")
             if "W_out" in trained:
                 w_out = w_out.expand(m, -1, -1)
         else:
-            pairs = [draw(s, law, d, self.n, n_out, float(p["u_in"]), u_out) for s, law in zip(seeds, laws)]
-            w_in, w_out = torch.stack([a for a, _ in pairs]), torch.stack([b for _, b in pairs])
+            draws = [draw(s, law, d, self.n, n_out, float(p["u_in"]), u_out, b0) for s, law in zip(seeds, laws)]
+            w_in, w_out, b = (torch.stack(parts) for parts in zip(*draws))
         t = {"dtype": self.dtype, "device": self.device}
         self.params = [
             w_in.to(**t).contiguous(),
-            torch.zeros(m, 1, self.n, **t),
+            b.reshape(m, 1, self.n).to(**t).contiguous(),
             torch.full((m, 1, self.n), float(p.get("s0", 0.1)), **t),
             w_out.to(**t).contiguous(),
             torch.zeros(m, 1, n_out, **t),
