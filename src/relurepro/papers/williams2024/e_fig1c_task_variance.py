@@ -101,6 +101,7 @@ def fig_task_variance(t):
         ylabel="Spearman rho",
         title="(b) rho(TV, b) per cluster",
     )
-    bottom.legend(fontsize=7)
+    bottom.set_ylim(min(0.0, float(np.nanmin(sel["rho"])) - 0.05), 1.25)
+    bottom.legend(fontsize=7, loc="upper center", ncol=2)
     fig.suptitle("Fig 1C: task variance clusters of the shared bias-learned net")
     return fig

@@ -182,8 +182,8 @@ def fig_mask(t):
     ax.bar(2, soft.mean(), color=COLOURS["mask"], alpha=0.4, label="mask, soft gate (train)")
     ax.set_xticks([0, 1, 2], ["bias", "mask\n(hard, test)", "mask\n(soft, train)"])
     lo = float(min(acc["value"].min(), soft.min()))
-    ax.set(ylabel="accuracy", ylim=(max(0.0, lo - 0.05), 1.0))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set(ylabel="accuracy", ylim=(max(0.0, lo - 0.1), 1.12))
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     thresholds = np.linspace(0, 1, 41)
     seed = _seeds(t)[0]
     tv, unit_var, on = _vectors(t, seed)
