@@ -294,4 +294,4 @@ def test_smoke_outputs(smoke_run):
     assert len(inv) == 4 and (inv["status"] == "pass").all()
     judged = mine[mine["status"].isin(["pass", "fail", "error"])]
     assert (judged["status"] == "pass").all(), judged[judged["status"] != "pass"]["note"].to_dict()
-    assert set(runs[runs["metric"] == "tv"]["task"]) == {"latin", "greek", "hebrew"}
+    assert set(runs[runs["metric"] == "tv"]["task"]) == {"latin", "greek"}
