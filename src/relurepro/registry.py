@@ -11,6 +11,7 @@ PAPERS: dict[str, str] = {
     "lin2021": "relurepro.papers.lin2021",
     "cloninger2020": "relurepro.papers.cloninger2020",
     "yadav2024": "relurepro.papers.yadav2024",
+    "williams2024": "relurepro.papers.williams2024",
 }
 
 

@@ -94,6 +94,13 @@ def data_file(paper, name):
     return f"results/{paper}/data/{name}.npz"
 
 
+def data_inputs(paper, name):
+    """Files on disk a data set reads (an IDX folder's files), so that changing one re-runs it."""
+    from relurepro.data import input_files
+
+    return input_files(DATASETS[paper][name])
+
+
 def experiment_datasets(paper, experiment):
     names = set()
     for job in GRID[paper].values():

@@ -5,6 +5,8 @@ rule data:
     """Generate or load one data set from its seeded spec."""
     message:
         "Generate data set {wildcards.dataset} of {wildcards.paper}"
+    input:
+        lambda w: data_inputs(w.paper, w.dataset),
     output:
         "results/{paper}/data/{dataset}.npz",
     log:

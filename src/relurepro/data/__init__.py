@@ -13,7 +13,7 @@ import inspect
 import numpy as np
 
 from .frames import orthonormal_frame, random_rotation, uniform_ball, uniform_sphere
-from .idx import idx_dataset, read_idx, read_idx_pair, write_idx
+from .idx import idx_dataset, idx_files, read_idx, read_idx_pair, write_idx
 from .images import SOURCES, image_classes, load_source, pool2x2
 from .mnist1d_offline import mnist1d
 from .pairs import digits_pair, gaussian_sign, mnist_pair, templates
@@ -28,6 +28,17 @@ KINDS = {
     "mnist1d": mnist1d,
     "idx": idx_dataset,
 }
+
+
+# Data kinds that read files from disk: kind -> the files a spec reads (declared as the data rule's inputs,
+# so a changed file re-runs the data set and what depends on it).
+FILES = {"idx": lambda spec: idx_files(spec["folder"])}
+
+
+def input_files(spec: dict) -> list[str]:
+    """The files on disk that building ``spec`` reads (none for generated or package-bundled data)."""
+    reader = FILES.get(spec.get("kind"))
+    return [] if reader is None else sorted(str(p) for p in reader(spec))
 
 
 def make(spec: dict) -> dict[str, np.ndarray]:
@@ -56,7 +67,9 @@ __all__ = [
     "digits_pair",
     "gaussian_sign",
     "idx_dataset",
+    "idx_files",
     "image_classes",
+    "input_files",
     "load_source",
     "make",
     "mnist1d",

@@ -101,6 +101,14 @@ def _find(folder: Path, prefix: str, kind: str) -> Path:
     return found[0]
 
 
+def idx_files(folder: str | os.PathLike) -> list[Path]:
+    """The four IDX files :func:`idx_dataset` reads from ``folder`` (train/test images and labels)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"IDX folder not found: {folder}")
+    return [_find(folder, prefix, kind) for prefix in SPLITS.values() for kind in ("images-idx3", "labels-idx1")]
+
+
 def idx_dataset(folder: str | os.PathLike, n_classes: int = 10, scale: float = 255.0) -> dict[str, np.ndarray]:
     """Load ``{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`` from ``folder``.
 
