@@ -64,11 +64,15 @@ def logistic_rows(arrays: dict, dataset: str, l2: float = 1e-4) -> pd.DataFrame:
 
 
 def model_rows(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """The untrained net (bias members at step 0) and the readout-only random features, as baseline rows."""
+    """The untrained net (bias members at step 0), the readout-only random features and the
+    parameter-matched full nets (spec §6), as baseline rows."""
     untrained = final_acc(select(runs, mode="bias"), how="first").assign(baseline="untrained")
     readout = final_acc(select(runs, mode="readout")).assign(baseline="readout")
+    parts = [untrained, readout]
+    if "matched" in runs and runs["matched"].astype(bool).any():
+        parts.append(final_acc(select(runs, mode="full", matched=True)).assign(baseline="matched_full"))
     cols = ["baseline", "point", "member", "seed", "law", "width", "n_params", "value"]
-    return pd.concat([untrained[cols], readout[cols]], ignore_index=True).assign(metric="test_acc", dataset=dataset)
+    return pd.concat([p[cols] for p in parts], ignore_index=True).assign(metric="test_acc", dataset=dataset)
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
