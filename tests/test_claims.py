@@ -133,3 +133,16 @@ def test_declared_claims_of_every_paper_are_well_formed():
         for c in declared:
             assert set(c.thresholds) <= set(claims.PROFILES)
             assert c.description and c.statistic
+
+
+def test_a_run_can_be_judged_with_another_profiles_thresholds_and_says_why():
+    """A full run that fell back to a quick-sized data set is judged by the quick threshold, with the reason."""
+    fell_back = lambda t, profile: ("quick", "ran on the fallback data") if t.cfg.get("fallback") else (profile, "")  # noqa: E731
+    c = Claim("p.e.acc", "d", "s", ">=", lambda t: 0.85, {"quick": 0.8, "full": 0.95}, judged_as=fell_back)
+    normal = claims.evaluate([c], Tables(pd.DataFrame(), pd.DataFrame(), {}), "full").iloc[0]
+    assert normal["status"] == "fail" and normal["threshold"] == 0.95
+    fallback = Tables(pd.DataFrame(), pd.DataFrame(), {"fallback": True, "profile": "full"})
+    row = claims.evaluate([c], fallback, "full").iloc[0]
+    assert row["status"] == "pass" and row["threshold"] == 0.8 and row["profile"] == "full"
+    assert "fallback data" in row["note"]
+    assert claims.threshold([c], "p.e.acc", "full", fallback) == 0.8

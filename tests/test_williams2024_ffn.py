@@ -243,6 +243,20 @@ def test_image_source_falls_back_without_an_idx_folder(quick_cfg, tmp_path):
     assert image_dataset(cfg) == ("idx_fashion_mnist", {"kind": "idx", "folder": str(tmp_path)})
 
 
+def test_full_run_on_the_mnist5k_fallback_is_judged_with_quick_thresholds():
+    """Spec §3: without an MNIST folder the full profile runs MNIST-5k and takes the quick thresholds."""
+    from relurepro.tables import Tables
+
+    fig1a = [c for c in papers.declared_claims(P) if c.experiment == "fig1a"]
+    differing = [c for c in fig1a if c.thresholds.get("quick") != c.thresholds.get("full")]
+    assert differing and all(c.judged_as for c in differing)
+    on = lambda name: Tables(pd.DataFrame({"experiment": ["fig1a"], "dataset": [name]}), pd.DataFrame(), {})  # noqa: E731
+    for c in differing:
+        assert c.judged_as(on("mnist5k"), "full")[0] == "quick"
+        assert c.judged_as(on("idx_mnist"), "full") == ("full", "")
+        assert c.judged_as(on("mnist5k"), "quick") == ("quick", "")
+
+
 def test_declared_claims_are_the_spec_table():
     declared = [c.id for c in papers.declared_claims(P)]
     spec = [line.strip() for line in SPEC_CLAIMS.read_text().splitlines() if line.strip()]

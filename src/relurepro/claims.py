@@ -79,7 +79,9 @@ class Claim:
     verdict there. A profile missing from the mapping skips the claim in that profile.
     ``min_seeds`` (3 for claims over random draws) is enforced in the quick and full
     profiles: fewer seeds fail the claim with the reason. ``version`` goes up whenever a
-    threshold changes.
+    threshold changes. ``judged_as`` (optional) maps ``(tables, profile)`` to the profile whose
+    thresholds judge this run and the reason, for a run that fell back to the data of a smaller
+    profile (williams2024's full profile without an MNIST folder is judged as quick).
     """
 
     id: str
@@ -91,6 +93,7 @@ class Claim:
     kind: str = "claim"
     version: int = 1
     min_seeds: int = 1
+    judged_as: Callable[[Tables, str], tuple[str, str]] | None = None
 
     def __post_init__(self):
         parts = self.id.split(".")
@@ -133,19 +136,22 @@ class Claim:
         return bool(np.isfinite(value) and _TESTS[self.direction](value, lo, hi))
 
 
-def threshold(declared: Iterable[Claim], claim_id: str, profile: str) -> float:
+def threshold(declared: Iterable[Claim], claim_id: str, profile: str, tables: Tables | None = None) -> float:
     """The threshold of a declared claim, for figure labels (never copy it as a literal).
 
-    For ``in``/``in[]`` claims this is the lower bound; :meth:`Claim.bounds` gives both.
+    For ``in``/``in[]`` claims this is the lower bound; :meth:`Claim.bounds` gives both. With
+    ``tables``, a claim's ``judged_as`` picks the profile, as in the claims table.
     """
     for c in declared:
         if c.id == claim_id:
+            if tables is not None and c.judged_as:
+                profile = c.judged_as(tables, profile)[0]
             return c.bounds(profile)[0]
     raise KeyError(f"no declared claim {claim_id!r}")
 
 
-def _row(c: Claim, profile: str, status: str = "", **values) -> dict:
-    lo, hi = c.bounds(profile)
+def _row(c: Claim, profile: str, status: str = "", judge: str | None = None, **values) -> dict:
+    lo, hi = c.bounds(judge or profile)
     return {
         "paper": c.paper,
         "claim_id": c.id,
@@ -221,8 +227,11 @@ def evaluate_one(c: Claim, tables: Tables, profile: str, enabled: Callable[[str]
     if profile not in c.thresholds:
         return _row(c, profile, "skipped", note=f"not judged in the {profile} profile")
     try:
-        judged = _judge(c, c.measure(tables), profile)
-        return _row(c, profile, **judged)
+        judge, reason = c.judged_as(tables, profile) if c.judged_as else (profile, "")
+        judged = _judge(c, c.measure(tables), judge)
+        if reason:
+            judged["note"] = f"{reason}. {judged['note']}".strip()
+        return _row(c, profile, judge=judge, **judged)
     except NotApplicable as exc:
         return _row(c, profile, "skipped", note=str(exc))
     except Exception as exc:

@@ -87,3 +87,11 @@ def largest_drop(x: np.ndarray, y: np.ndarray) -> float:
     order = np.argsort(x)
     y = np.asarray(y, dtype=float)[order]
     return float(max(0.0, np.max(y[:-1] - y[1:]))) if len(y) > 1 else 0.0
+
+
+def mnist_fallback(t, profile: str) -> tuple[str, str]:
+    """Judge a full run that fell back to MNIST-5k (no IDX folder named) with the quick thresholds (spec §3)."""
+    runs = t.runs_of("fig1a")
+    if profile == "full" and "dataset" in runs and set(runs["dataset"]) == {"mnist5k"}:
+        return "quick", "judged with the quick thresholds: no MNIST folder in data.idx_dirs, so it ran on MNIST-5k"
+    return profile, ""

@@ -15,7 +15,7 @@ from ...claims import Claim, Measured
 from ...tables import select
 from .. import Job
 from . import image_dataset
-from .common import COLOURS, P, final_acc, largest_drop, line, members, seed_values, training_params
+from .common import COLOURS, P, final_acc, largest_drop, line, members, mnist_fallback, seed_values, training_params
 
 E = "fig1a"
 PRECISION = None  # trains in its own key experiments.fig1a.dtype
@@ -64,11 +64,15 @@ def logistic_rows(arrays: dict, dataset: str, l2: float = 1e-4) -> pd.DataFrame:
 
 
 def model_rows(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """The untrained net (bias members at step 0) and the readout-only random features, as baseline rows."""
+    """The untrained net (bias members at step 0), the readout-only random features and the
+    parameter-matched full nets (spec §6), as baseline rows."""
     untrained = final_acc(select(runs, mode="bias"), how="first").assign(baseline="untrained")
     readout = final_acc(select(runs, mode="readout")).assign(baseline="readout")
+    parts = [untrained, readout]
+    if "matched" in runs and runs["matched"].astype(bool).any():
+        parts.append(final_acc(select(runs, mode="full", matched=True)).assign(baseline="matched_full"))
     cols = ["baseline", "point", "member", "seed", "law", "width", "n_params", "value"]
-    return pd.concat([untrained[cols], readout[cols]], ignore_index=True).assign(metric="test_acc", dataset=dataset)
+    return pd.concat([p[cols] for p in parts], ignore_index=True).assign(metric="test_acc", dataset=dataset)
 
 
 def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
@@ -126,6 +130,7 @@ CLAIMS = [
         ">=",
         lambda t: _at_largest(t, "bias"),
         {"smoke": None, "quick": 0.80, "full": 0.95},
+        judged_as=mnist_fallback,
         min_seeds=3,
     ),
     Claim(
@@ -135,6 +140,7 @@ CLAIMS = [
         "<=",
         _gap,
         {"smoke": None, "quick": 0.08, "full": 0.025},
+        judged_as=mnist_fallback,
         min_seeds=3,
     ),
     Claim(
@@ -186,7 +192,7 @@ def fig_width(t):
     logistic = select(base, baseline="logistic", metric="test_acc")
     for v in logistic["value"]:
         ax.axhline(v, color=COLOURS["logistic"], ls=":", lw=1.5, label=f"logistic regression ({v:.3f})")
-    thr = threshold(CLAIMS, f"{P}.{E}.bias_acc_max_width", t.profile)
+    thr = threshold(CLAIMS, f"{P}.{E}.bias_acc_max_width", t.profile, t)
     if np.isfinite(thr):
         ax.axhline(thr, color="tab:gray", ls="-.", lw=1, label=f"claim: bias acc >= {thr:g} at largest N")
     ax.set(xscale="log", xlabel="hidden width N (log scale)", ylabel="test accuracy", ylim=(0, 1.02))

@@ -1,7 +1,8 @@
 """Fig 2: bias learning vs mask learning on the same frozen random weights.
 
-One job; members are (mode, seed) with mode bias or mask, and a seed's two members draw the same
-weights (so each mask is compared with the bias net on identical W_in, W_out). At the end each
+One job; members are (mode, seed) with mode bias, mask or readout, and a seed's members draw the same
+weights (so each mask is compared with the bias net on identical W_in, W_out; the readout members, which
+train only W_out and c, are spec §6's readout-only baseline on the same random features). At the end each
 member logs ``soft_train_acc`` (mask members: soft gate at the final k, on the training set),
 ``on_fraction`` (s > 0), and the vectors ``unit_var`` (each unit's hard-gated activation variance
 over the test set; for bias members this is its task variance) and ``mask_on`` (mask members).
@@ -38,7 +39,7 @@ def jobs(e: dict, cfg: dict) -> list[Job]:
             f"w{e['width']}",
             params,
             {name: spec},
-            members=members([("bias", "uniform"), ("mask", "uniform")], e["seeds"]),
+            members=members([("bias", "uniform"), ("mask", "uniform"), ("readout", "uniform")], e["seeds"]),
         )
     ]
 
@@ -61,6 +62,13 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
         mask_on=np.where(is_mask[:, None], on, np.nan),
     )
     return ffn.table(net, hist, job.labels().assign(dataset=job.params["dataset"]), final)
+
+
+def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
+    """Spec §6's readout-only random features: the readout members' final test accuracy."""
+    readout = final_acc(select(runs, mode="readout"))
+    cols = ["point", "member", "seed", "width", "n_params", "value"]
+    return readout[cols].assign(baseline="readout", metric="test_acc", dataset=readout["dataset"].iloc[0])
 
 
 # ---------------------------------------------------------------- analysis (claims and figure)
@@ -181,7 +189,12 @@ def fig_mask(t):
     soft = final_acc(select(t.runs_of(E), mode="mask"), "soft_train_acc")["value"]
     ax.bar(2, soft.mean(), color=COLOURS["mask"], alpha=0.4, label="mask, soft gate (train)")
     ax.set_xticks([0, 1, 2], ["bias", "mask\n(hard, test)", "mask\n(soft, train)"])
-    lo = float(min(acc["value"].min(), soft.min()))
+    readout = select(t.baselines_of(E), baseline="readout", metric="test_acc")["value"]
+    if len(readout):
+        ax.axhline(
+            readout.mean(), color=COLOURS["readout"], ls="--", label=f"readout only (baseline, {readout.mean():.3f})"
+        )
+    lo = float(min(select(acc, mode=["bias", "mask"])["value"].min(), soft.min(), readout.min() if len(readout) else 1))
     ax.set(ylabel="accuracy", ylim=(max(0.0, lo - 0.1), 1.12))
     ax.legend(fontsize=7, loc="upper center", ncol=2)
     thresholds = np.linspace(0, 1, 41)
