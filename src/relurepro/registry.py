@@ -8,6 +8,7 @@ from types import ModuleType
 PAPERS: dict[str, str] = {
     "zhang2024": "relurepro.papers.zhang2024",
     "meltzer2023": "relurepro.papers.meltzer2023",
+    "williams2024": "relurepro.papers.williams2024",
 }
 
 
