@@ -2,8 +2,9 @@
 
 One job: the seeds of the bias-mode net (N units, gain g) as one ensemble, trained full-batch on
 the whole sequence from a fixed random initial state. Logged: R² over training; at the start,
-middle and end (engine snapshots) the eigenvalues of the Jacobian at the mean state of the
-trajectory's second half and its leading complex pair; eig(W); the generated sequence.
+middle and end (engine snapshots) the eigenvalues of the Jacobian at the net's fixed point
+(active-set Newton from states of the sequence's second half), its leading complex pair and the
+fixed point's residual; eig(W); the generated sequence.
 The claims of Fig 3B live in experiment ``fig3b`` (:mod:`.e_fig3b_jacobian`), which reads these runs.
 """
 
@@ -77,13 +78,17 @@ def jacobian_rows(hist, labels, r0, steps_t: int, leak: float, snaps) -> pd.Data
     from ...engine import History
     from . import rnn
 
-    re, im, modulus, period = [], [], [], []
+    re, im, modulus, period, residual = [], [], [], [], []
     with torch.no_grad():
         for s in snaps:
             ps = hist.snapshots[s]
             states = rnn.rollout(ps, r0, None, steps_t, leak)[0][:, :, 0, :]  # [T, M, N]
-            centre = states[steps_t // 2 :].mean(0)
-            ev = rnn.sorted_eigs(rnn.jacobian(ps, centre, leak=leak)).numpy()
+            late = states[steps_t // 2 :]
+            starts = torch.cat([late.mean(0, keepdim=True), late[:: max(1, len(late) // 8)]])
+            centre, res = rnn.fixed_point(ps, starts)
+            residual.append(res.cpu().numpy())
+            ps64 = [p.to(torch.float64) for p in ps]
+            ev = rnn.sorted_eigs(rnn.jacobian(ps64, centre, leak=leak)).numpy()
             re.append(ev.real)
             im.append(ev.imag)
             lead = np.array([rnn.leading_pair(row) for row in ev])
@@ -94,6 +99,7 @@ def jacobian_rows(hist, labels, r0, steps_t: int, leak: float, snaps) -> pd.Data
         "jac_eig_im": np.stack(im),
         "jac_lead_modulus": np.stack(modulus),
         "jac_lead_period": np.stack(period),
+        "fixed_point_residual": np.stack(residual),
     }
     return History(np.array(snaps), metrics, hist.diverged_step).frame(labels)
 

@@ -8,15 +8,19 @@ these claims read its runs. Switch this experiment off to skip them.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
-from ...claims import Claim
+from ...claims import Claim, Measured
 from ...tables import Tables, per_member
 from .. import Job
 
 E = "fig3b"
 SOURCE = "fig3a"
 PRECISION = None
+FIXED_POINT_TOL = 1e-6  # max |r* - relu(W r* + b)| for a state to count as a fixed point
 
 
 def jobs(e: dict, cfg: dict) -> list[Job]:
@@ -28,11 +32,22 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
 
 
 def lead(metric: str):
-    def measure(t: Tables) -> pd.Series:
-        d = per_member(t.runs_of(SOURCE, mode="bias"), metric)
+    """Median over the seeds whose trained net has a fixed point (residual <= FIXED_POINT_TOL); the note
+    lists every seed, and seeds without a fixed point do not count towards ``min_seeds``."""
+
+    def measure(t: Tables) -> Measured:
+        runs = t.runs_of(SOURCE, mode="bias")
+        d = per_member(runs, metric)
         if d.empty:
             raise LookupError(f"no {SOURCE} bias runs with {metric} (is {SOURCE} enabled?)")
-        return d.set_index("seed")["value"]
+        res = per_member(runs, "fixed_point_residual").set_index("seed")["value"]
+        values = d.set_index("seed")["value"]
+        ok = [s for s in values.index if res.get(s, math.inf) <= FIXED_POINT_TOL and math.isfinite(values[s])]
+        note = "; ".join(
+            f"seed {s}: {values[s]:.4g}" + ("" if s in ok else f" (no fixed point: residual {res.get(s, math.nan):.3g})")
+            for s in values.index
+        )
+        return Measured(float(np.median(values[ok])) if ok else math.nan, n_seeds=len(ok), note=note)
 
     return measure
 
@@ -41,7 +56,7 @@ CLAIMS = [
     Claim(
         "williams2024.fig3b.jacobian_modulus",
         "after training, the leading complex eigenvalue pair of the Jacobian D(b)W has |λ| ≈ 1",
-        "|λ| of the leading complex pair of the Jacobian at the mean late state, end of training; median over seeds",
+        "|λ| of the leading complex pair of the Jacobian at the fixed point, end of training; median over seeds with one",
         "in[]",
         lead("jac_lead_modulus"),
         {"smoke": None, "quick": (0.9, 1.1), "full": (0.9, 1.1)},
@@ -50,7 +65,7 @@ CLAIMS = [
     Claim(
         "williams2024.fig3b.jacobian_period",
         "its angle matches the cosine's period 25 (paper: a decaying oscillation of period 23.75 mid-training)",
-        "2 pi / |arg λ| of that pair, in steps, end of training; median over seeds",
+        "2 pi / |arg λ| of that pair, in steps, end of training; median over seeds with a fixed point",
         "in[]",
         lead("jac_lead_period"),
         {"smoke": None, "quick": (20.0, 30.0), "full": (20.0, 30.0)},

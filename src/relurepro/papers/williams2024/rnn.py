@@ -134,6 +134,34 @@ def jacobian(params: Sequence[torch.Tensor], r: torch.Tensor, u: torch.Tensor | 
     return jac
 
 
+def fixed_point(params: Sequence[torch.Tensor], starts: torch.Tensor, iters: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed point ``r* = relu(W r* + b)`` of the input-free dynamics (any leak), per member, and its residual.
+
+    Active-set Newton iteration from each of the states ``starts [K, M, N]``: with
+    ``D = diag(1[W r + b > 0])`` solve ``(I - D W) r = D b``, then update ``D`` until no active set changes.
+    Returns ``(r*, residual)`` ``[M, N]``, ``[M]``: per member the candidate with the smallest
+    ``residual = max |r* - relu(W r* + b)|`` (near 0 only where a fixed point was found).
+    """
+    w, _, _, bias, _ = (p.detach().to(torch.float64) for p in params)
+    k, m, n = starts.shape
+    w_k, b_k = w.repeat(k, 1, 1), bias.repeat(k, 1)  # start-major: row k * M + m
+    eye = torch.eye(n, dtype=w.dtype, device=w.device)
+    r = starts.to(torch.float64).reshape(k * m, n)
+    active = torch.einsum("mij,mj->mi", w_k, r) + b_k > 0
+    for _ in range(iters):
+        d = active.to(w.dtype)
+        r = torch.linalg.solve(eye - d[:, :, None] * w_k, d * b_k)
+        new = torch.einsum("mij,mj->mi", w_k, r) + b_k > 0
+        if bool((new == active).all()):
+            break
+        active = new
+    residual = (r - torch.relu(torch.einsum("mij,mj->mi", w_k, r) + b_k)).abs().amax(-1).reshape(k, m)
+    residual = torch.nan_to_num(residual, nan=math.inf)
+    best = residual.argmin(0)
+    pick = r.reshape(k, m, n)[best, torch.arange(m)]
+    return pick, residual[best, torch.arange(m)]
+
+
 def sorted_eigs(mat: torch.Tensor) -> torch.Tensor:
     """Eigenvalues ``[M, N]`` (complex) of ``[M, N, N]``, by decreasing modulus (ties: positive angle first)."""
     ev = torch.linalg.eigvals(mat.to(torch.float64)).cpu().numpy()
