@@ -137,11 +137,17 @@ def test_bias_mode_leaves_weights_bit_identical_through_the_engine():
     sec = section({"motor": {"seeds": [0], "N": 16, "steps_bias": 15, "steps_full": 5, "log_every": 5}})
     jobs = e_motor.jobs(sec["experiments"]["motor"], sec)
     job = jobs[0]
-    job = type(job)(job.experiment, job.point, {**job.params, "dtype": "float64"}, job.datasets, (
-        {"seed": 0, "mode": "bias", "gain": 1.5},
-        {"seed": 1, "mode": "readout", "gain": 1.5},
-        {"seed": 2, "mode": "full", "gain": 1.5},
-    ))
+    job = type(job)(
+        job.experiment,
+        job.point,
+        {**job.params, "dtype": "float64"},
+        job.datasets,
+        (
+            {"seed": 0, "mode": "bias", "gain": 1.5},
+            {"seed": 1, "mode": "readout", "gain": 1.5},
+            {"seed": 2, "mode": "full", "gain": 1.5},
+        ),
+    )
     data = {"reach": dynamics.reach(**{k: v for k, v in job.datasets["reach"].items() if k != "kind"})}
     params, _ = rnn.init([0, 1, 2], [1.5] * 3, 16, 3, 2)
     before = [p.clone() for p in params]

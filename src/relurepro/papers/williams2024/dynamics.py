@@ -151,7 +151,13 @@ def reach(steps: int, go: int, move: int, radius: float, n_targets: int) -> dict
         angle = 2 * np.pi * np.arange(n_targets) / n_targets + offset
         direction = np.stack([np.cos(angle), np.sin(angle)], 1)  # [n, 2]
         cue = (t >= go).astype(float)
-        u = np.concatenate([np.broadcast_to(direction, (steps, n_targets, 2)), np.broadcast_to(cue[:, None, None], (steps, n_targets, 1))], 2)
+        u = np.concatenate(
+            [
+                np.broadcast_to(direction, (steps, n_targets, 2)),
+                np.broadcast_to(cue[:, None, None], (steps, n_targets, 1)),
+            ],
+            2,
+        )
         out[f"{split}_angle"] = angle
         out[f"{split}_u"] = u
         out[f"{split}_path"] = radius * profile[:, None, None] * direction[None]

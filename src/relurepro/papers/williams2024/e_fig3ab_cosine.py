@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...claims import Claim, Measured
+from ...claims import Claim
 from ...tables import Tables, per_member, select
 from .. import Job
 
@@ -155,7 +155,7 @@ def draw(t: Tables):
         coord, yh = vector(runs, "y_hat", seed=s)
         ax[0].plot(coord + 1, yh, color=f"C{i}", label=f"seed {s}: R² = {r2.get(s, np.nan):.3f}", **SIMULATION)
     ax[0].plot(target["coord"] + 1, target["value"], color="k", label="target cos(2πt/25)", **REFERENCE)
-    ax[0].set(xlabel="time step t", ylabel="output ŷ_t", title="(a) output vs target")
+    ax[0].set(xlabel="time step t", ylabel="output ŷ_t", title="output vs target")
     ax[0].legend(fontsize=7, loc="lower left")
 
     s0 = seeds[0]
@@ -177,7 +177,7 @@ def draw(t: Tables):
     for sign in (1, -1):
         ax[1].plot([0, radius * np.cos(angle)], [0, sign * radius * np.sin(angle)], color="k", lw=0.8, ls=":")
     ax[1].plot([], [], color="k", lw=0.8, ls=":", label="arg λ = ±2π/25")
-    ax[1].set(xlabel="Re λ", ylabel="Im λ", title=f"(b) eigenvalues (seed {s0})", aspect="equal")
+    ax[1].set(xlabel="Re λ", ylabel="Im λ", title=f"eigenvalues (seed {s0})", aspect="equal")
     ax[1].set_xlim(-radius * 1.05, radius * 1.05)
     ax[1].set_ylim(-radius * 1.05, radius * 1.05)
     ax[1].legend(fontsize=6, loc="lower left")

@@ -44,7 +44,8 @@ def lead(metric: str):
         values = d.set_index("seed")["value"]
         ok = [s for s in values.index if res.get(s, math.inf) <= FIXED_POINT_TOL and math.isfinite(values[s])]
         note = "; ".join(
-            f"seed {s}: {values[s]:.4g}" + ("" if s in ok else f" (no fixed point: residual {res.get(s, math.nan):.3g})")
+            f"seed {s}: {values[s]:.4g}"
+            + ("" if s in ok else f" (no fixed point: residual {res.get(s, math.nan):.3g})")
             for s in values.index
         )
         return Measured(float(np.median(values[ok])) if ok else math.nan, n_seeds=len(ok), note=note)

@@ -191,7 +191,7 @@ def draw(t: Tables):
     for i, g in enumerate(dict.fromkeys(shown)):
         coord, yh = vector(runs, "y_hat", seed=s0, gain=g, mode="bias")
         ax[0].plot(coord, yh, color=f"C{i}", label=f"bias, g = {g:g} (seed {s0})", **SIMULATION)
-    ax[0].set(xlabel="time step (Δt = 0.1)", ylabel="x", title="(c) generated outputs")
+    ax[0].set(xlabel="time step (Δt = 0.1)", ylabel="x", title="generated outputs")
     ax[0].legend(fontsize=7, loc="lower left")
 
     curves = [
@@ -212,7 +212,7 @@ def draw(t: Tables):
         if np.isfinite(thr):
             ax[1].axhline(thr, color="grey", lw=1, ls=ls, label=f"claim {cid}: {thr:g}")
     ax[1].axvline(1.0, color="k", lw=0.8, ls=":")
-    ax[1].set(xlabel="gain g of W = (g/√N) N(0, 1)", ylabel="R² (mean ± SE over seeds)", title="(d) R² vs gain")
+    ax[1].set(xlabel="gain g of W = (g/√N) N(0, 1)", ylabel="R² (mean ± SE over seeds)", title="R² vs gain")
     ax[1].set_ylim(max(-1.0, ax[1].get_ylim()[0]), 1.05)
     ax[1].legend(fontsize=6, loc="lower right")
     return fig

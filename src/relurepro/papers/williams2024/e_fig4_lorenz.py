@@ -60,9 +60,7 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     train_w = torch.as_tensor(lz["train"], dtype=dt, device=ctx.device)  # [n, L + 1]
     u_test, y_test = _series(lz["test"], dt, ctx.device)
     steps_t, leak, wash = u_test.shape[0], float(p["leak"]), int(p["washout"])
-    params, r0 = rnn.init(
-        job.column("seed"), job.column("gain"), int(p["N"]), 1, 1, dtype=dt, device=ctx.device
-    )
+    params, r0 = rnn.init(job.column("seed"), job.column("gain"), int(p["N"]), 1, 1, dtype=dt, device=ctx.device)
     batches = MemberBatches(job.column("seed"), len(train_w), int(p["batch"]), device=ctx.device)
 
     def loss(ps, state):
@@ -133,15 +131,24 @@ def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
     acf = lz["acf"]
     parts = [
         pd.DataFrame({"baseline": "autocorrelation", "metric": "acf", "coord": np.arange(len(acf)), "value": acf}),
-        pd.DataFrame({"baseline": "autocorrelation", "metric": "tau", "value": [float(lz["tau"])], "dt": float(lz["dt"])}),
         pd.DataFrame(
-            {"baseline": "target", "metric": "x_test", "coord": np.arange(lz["test"][:, 1:].size), "value": lz["test"][:, 1:].ravel()}
+            {"baseline": "autocorrelation", "metric": "tau", "value": [float(lz["tau"])], "dt": float(lz["dt"])}
+        ),
+        pd.DataFrame(
+            {
+                "baseline": "target",
+                "metric": "x_test",
+                "coord": np.arange(lz["test"][:, 1:].size),
+                "value": lz["test"][:, 1:].ravel(),
+            }
         ),
     ]
     ar = ridge_ar(lz, int(e["ar_lags"]), float(e["ar_ridge"]), int(e["warmup"]), int(e["horizon"]), int(e["washout"]))
     parts.append(pd.DataFrame({"baseline": "ridge_ar", "metric": "r2", "value": [ar["r2"]]}))
     parts.append(
-        pd.DataFrame({"baseline": "ridge_ar", "metric": "closed_rmse", "coord": np.arange(len(ar["rmse"])), "value": ar["rmse"]})
+        pd.DataFrame(
+            {"baseline": "ridge_ar", "metric": "closed_rmse", "coord": np.arange(len(ar["rmse"])), "value": ar["rmse"]}
+        )
     )
     return pd.concat(parts, ignore_index=True)
 
@@ -234,13 +241,15 @@ def draw(t: Tables):
     from ...tables import vector
 
     runs, bases = t.runs_of(E), t.baselines_of(E)
-    fig, ax = plotting.panels(3, ncols=3, size=4.4, title="One-dimensional Lorenz: teacher forcing vs self-sustained (Fig 4)")
+    fig, ax = plotting.panels(
+        3, ncols=3, size=4.4, title="One-dimensional Lorenz: teacher forcing vs self-sustained (Fig 4)"
+    )
     acf = select(bases, baseline="autocorrelation", metric="acf").sort_values("coord")
     lag = tau(t)
     ax[0].plot(acf["coord"], acf["value"], color="k", **SIMULATION)
     ax[0].axhline(0.5, color="grey", lw=1, ls=":")
     ax[0].axvline(lag, color="tab:red", lw=1.2, ls="--", label=f"HWHM lag τ = {lag:g} steps")
-    ax[0].set(xlabel="lag (RK4 steps, dt = 0.01)", ylabel="autocorrelation of x", title="(a) autocorrelation")
+    ax[0].set(xlabel="lag (RK4 steps, dt = 0.01)", ylabel="autocorrelation of x", title="autocorrelation")
     ax[0].legend(fontsize=7)
 
     window = int(t.experiment(E).get("lorenz", {}).get("window", 40))
@@ -254,7 +263,11 @@ def draw(t: Tables):
         ax[1].plot(coord[:shown], yh[:shown], color=MODES[m][0], label=f"{m}: R² = {r2:.3f}", **SIMULATION)
     for k in range(1, 3):
         ax[1].axvline(k * window - 0.5, color="grey", lw=0.6)
-    ax[1].set(xlabel=f"sample (τ apart), {shown // window} test windows", ylabel="x (z-scored)", title="(b) teacher-forced fit")
+    ax[1].set(
+        xlabel=f"sample (τ apart), {shown // window} test windows",
+        ylabel="x (z-scored)",
+        title="teacher-forced fit",
+    )
     ax[1].legend(fontsize=7, loc="lower left")
 
     for m, (col, style) in MODES.items():
@@ -262,10 +275,17 @@ def draw(t: Tables):
         if d.empty:
             continue
         s = mean_se(d, "coord", "value")
-        ax[2].plot(s["coord"] + 1, s["mean"], style, color=col, label=m if m != "readout" else "readout only (baseline)")
+        ax[2].plot(
+            s["coord"] + 1, s["mean"], style, color=col, label=m if m != "readout" else "readout only (baseline)"
+        )
         ax[2].fill_between(s["coord"] + 1, s["mean"] - s["se"], s["mean"] + s["se"], color=col, alpha=0.25, lw=0)
     ar = select(bases, baseline="ridge_ar", metric="closed_rmse").sort_values("coord")
     ax[2].plot(ar["coord"] + 1, ar["value"], "k:", lw=2, label="ridge AR (baseline)")
-    ax[2].set(xlabel="steps ahead (self-sustained)", ylabel="RMSE (mean ± SE over seeds)", title="(c) closed-loop error", yscale="log")
+    ax[2].set(
+        xlabel="steps ahead (self-sustained)",
+        ylabel="RMSE (mean ± SE over seeds)",
+        title="closed-loop error",
+        yscale="log",
+    )
     ax[2].legend(fontsize=7)
     return fig

@@ -55,7 +55,10 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     radius = float(task["radius"])
     hold = int(np.argmax(task["train_path"][:, 0, 0] == task["train_path"][-1, 0, 0]))  # first step at the target
     mv, mp = (tensor(a) for a in dynamics.plant_matrices(steps_t, **p["plant"]))
-    split = {s: (tensor(task[f"{s}_u"]), tensor(task[f"{s}_path"]), tensor(task[f"{s}_target"])) for s in ("train", "heldout")}
+    split = {
+        s: (tensor(task[f"{s}_u"]), tensor(task[f"{s}_path"]), tensor(task[f"{s}_target"]))
+        for s in ("train", "heldout")
+    }
     leak = float(p["leak"])
     params, r0 = rnn.init(job.column("seed"), job.column("gain"), int(p["N"]), 3, 2, dtype=dt, device=ctx.device)
 
@@ -95,10 +98,16 @@ def baselines(jobs: dict[str, Job], runs, data, ctx) -> pd.DataFrame:
     parts = []
     for s in ("train", "heldout"):
         tgt = task[f"{s}_target"]
-        parts.append(pd.DataFrame({"baseline": "target", "split": s, "coord": np.arange(len(tgt)), "x": tgt[:, 0], "y": tgt[:, 1]}))
+        parts.append(
+            pd.DataFrame(
+                {"baseline": "target", "split": s, "coord": np.arange(len(tgt)), "x": tgt[:, 0], "y": tgt[:, 1]}
+            )
+        )
         ro = per_member(select(runs, mode="readout"), f"end_error_{s}")
         if not ro.empty:
-            parts.append(ro[["point", "member", "seed", "mode", "value"]].assign(baseline="readout", metric=f"end_error_{s}"))
+            parts.append(
+                ro[["point", "member", "seed", "mode", "value"]].assign(baseline="readout", metric=f"end_error_{s}")
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -202,10 +211,25 @@ def draw(t: Tables):
         _, py = vector(runs, f"path_y_{s}", seed=s0, mode="bias")
         n = len(select(tg, split=s))
         for k, (x, y) in enumerate(zip(px.reshape(n, -1), py.reshape(n, -1))):
-            ax[0].plot(x, y, ls=ls, color="tab:blue" if s == "train" else "tab:purple", lw=1.2, label=f"bias, {s} targets" if k == 0 else None)
+            ax[0].plot(
+                x,
+                y,
+                ls=ls,
+                color="tab:blue" if s == "train" else "tab:purple",
+                lw=1.2,
+                label=f"bias, {s} targets" if k == 0 else None,
+            )
         sel = select(tg, split=s)
-        ax[0].scatter(sel["x"], sel["y"], marker=mk, color="k" if s == "train" else "tab:red", s=25, zorder=3, label=f"{s} targets")
-    ax[0].set(xlabel="x position", ylabel="y position", title=f"(a) hand paths (seed {s0})", aspect="equal")
+        ax[0].scatter(
+            sel["x"],
+            sel["y"],
+            marker=mk,
+            color="k" if s == "train" else "tab:red",
+            s=25,
+            zorder=3,
+            label=f"{s} targets",
+        )
+    ax[0].set(xlabel="x position", ylabel="y position", title=f"hand paths (seed {s0})", aspect="equal")
     ax[0].legend(fontsize=6, loc="lower left")
 
     for m, col in MODES.items():
@@ -213,9 +237,11 @@ def draw(t: Tables):
         if d.empty:
             continue
         s = mean_se(d, "step", "value")
-        ax[1].plot(s["step"], s["mean"], color=col, label=m if m != "readout" else "readout only (baseline)", **SIMULATION)
+        ax[1].plot(
+            s["step"], s["mean"], color=col, label=m if m != "readout" else "readout only (baseline)", **SIMULATION
+        )
         ax[1].fill_between(s["step"], s["mean"] - s["se"], s["mean"] + s["se"], color=col, alpha=0.25, lw=0)
-    ax[1].set(xlabel="iteration", ylabel="loss (mean ± SE over seeds)", title="(b) loss vs iteration", yscale="log")
+    ax[1].set(xlabel="iteration", ylabel="loss (mean ± SE over seeds)", title="loss vs iteration", yscale="log")
     ax[1].legend(fontsize=7)
 
     dt = float(t.experiment(E).get("plant", {}).get("dt", 0.05))
@@ -228,7 +254,9 @@ def draw(t: Tables):
                 continue
             s = mean_se(d, "coord", "value")
             axis.plot(s["coord"] * dt, s["mean"], color=MODES[m], label=f"{m}: {metric.split('_')[0]}", **style)
-    ax[2].set(xlabel="time (plant dt = {:g})".format(dt), ylabel="speed |v| (solid)", title="(c) speed and force, train targets")
+    ax[2].set(
+        xlabel=f"time (plant dt = {dt:g})", ylabel="speed |v| (solid)", title="speed and force, train targets"
+    )
     twin.set_ylabel("force |F| (dashed)")
     ax[2].legend(fontsize=7, loc="upper right")
     return fig

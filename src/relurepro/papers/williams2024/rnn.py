@@ -52,7 +52,9 @@ def init(
     b_in = normal(gens, (d_in, n), dtype=dtype, device=device)
     c_out = normal(gens, (n, d_out), dtype=dtype, device=device) * (readout_std if readout_std is not None else 1.0 / n)
     if r0 == "random":
-        start = torch.stack([torch.rand(n, generator=gen, dtype=torch.float64) for gen in gens]).to(dtype=dtype, device=device)
+        start = torch.stack([torch.rand(n, generator=gen, dtype=torch.float64) for gen in gens]).to(
+            dtype=dtype, device=device
+        )
     elif r0 == "zero":
         start = torch.zeros(m, n, dtype=dtype, device=device)
     else:
@@ -134,7 +136,9 @@ def jacobian(params: Sequence[torch.Tensor], r: torch.Tensor, u: torch.Tensor | 
     return jac
 
 
-def fixed_point(params: Sequence[torch.Tensor], starts: torch.Tensor, iters: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+def fixed_point(
+    params: Sequence[torch.Tensor], starts: torch.Tensor, iters: int = 50
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed point ``r* = relu(W r* + b)`` of the input-free dynamics (any leak), per member, and its residual.
 
     Active-set Newton iteration from each of the states ``starts [K, M, N]``: with
@@ -290,4 +294,5 @@ def fit(job, ctx, params, loss, *, d_out: int, metrics=None, snapshot_steps=(), 
         },
         hist.diverged_step,
     )
-    return hist, labels, [hist.frame(labels), checks[checks["mode"] == "bias"]]
+    checks = checks[checks["mode"] == "bias"]
+    return hist, labels, [hist.frame(labels)] + ([checks] if len(checks) else [])
