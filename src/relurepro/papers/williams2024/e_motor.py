@@ -254,9 +254,7 @@ def draw(t: Tables):
                 continue
             s = mean_se(d, "coord", "value")
             axis.plot(s["coord"] * dt, s["mean"], color=MODES[m], label=f"{m}: {metric.split('_')[0]}", **style)
-    ax[2].set(
-        xlabel=f"time (plant dt = {dt:g})", ylabel="speed |v| (solid)", title="speed and force, train targets"
-    )
+    ax[2].set(xlabel=f"time (plant dt = {dt:g})", ylabel="speed |v| (solid)", title="speed and force, train targets")
     twin.set_ylabel("force |F| (dashed)")
     ax[2].legend(fontsize=7, loc="upper right")
     return fig
