@@ -256,5 +256,7 @@ def draw(t: Tables):
             axis.plot(s["coord"] * dt, s["mean"], color=MODES[m], label=f"{m}: {metric.split('_')[0]}", **style)
     ax[2].set(xlabel=f"time (plant dt = {dt:g})", ylabel="speed |v| (solid)", title="speed and force, train targets")
     twin.set_ylabel("force |F| (dashed)")
-    ax[2].legend(fontsize=7, loc="upper right")
+    handles = ax[2].get_legend_handles_labels()
+    twin_handles = twin.get_legend_handles_labels()
+    ax[2].legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1], fontsize=7, loc="upper right")
     return fig
