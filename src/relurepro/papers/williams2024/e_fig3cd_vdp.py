@@ -204,8 +204,10 @@ def draw(t: Tables):
         if d.empty:
             continue
         for k, (n, dn) in enumerate(d.groupby("N")):
-            m = mean_se(dn, "gain", "value")
-            ax[1].plot(m["gain"], m["mean"], style, color=col, alpha=1 - 0.4 * k, label=label.format(int(n)))
+            lost = int((~np.isfinite(dn["value"])).sum())  # diverged nets: left out of the mean, counted in the label
+            m = mean_se(dn[np.isfinite(dn["value"])], "gain", "value")
+            name = label.format(int(n)) + (f", {lost} diverged" if lost else "")
+            ax[1].plot(m["gain"], m["mean"], style, color=col, alpha=1 - 0.4 * k, label=name)
             ax[1].fill_between(m["gain"], m["mean"] - m["se"], m["mean"] + m["se"], color=col, alpha=0.2, lw=0)
     for cid, ls in (("bias_fails_low_gain", ":"), ("bias_succeeds_high_gain", "--")):
         thr = threshold(CLAIMS, f"williams2024.{E}.{cid}", t.profile)
