@@ -19,7 +19,7 @@ from .. import Job
 E = "fig4"
 STEM = "williams2024_fig4_lorenz"
 PRECISION = None
-KEYS = ("N", "gain", "leak", "steps", "batch", "lr_bias", "lr_full", "lr_readout", "log_every", "dtype")
+KEYS = ("N", "gain", "leak", "readout", "steps", "batch", "lr_bias", "lr_full", "lr_readout", "log_every", "dtype")
 KEYS_EVAL = ("washout", "warmup", "horizon", "ar_lags", "ar_ridge")
 
 
@@ -60,7 +60,17 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
     train_w = torch.as_tensor(lz["train"], dtype=dt, device=ctx.device)  # [n, L + 1]
     u_test, y_test = _series(lz["test"], dt, ctx.device)
     steps_t, leak, wash = u_test.shape[0], float(p["leak"]), int(p["washout"])
-    params, r0 = rnn.init(job.column("seed"), job.column("gain"), int(p["N"]), 1, 1, dtype=dt, device=ctx.device)
+    n = int(p["N"])
+    params, r0 = rnn.init(
+        job.column("seed"),
+        job.column("gain"),
+        n,
+        1,
+        1,
+        readout_std=rnn.readout_std(p["readout"], n),
+        dtype=dt,
+        device=ctx.device,
+    )
     batches = MemberBatches(job.column("seed"), len(train_w), int(p["batch"]), device=ctx.device)
 
     def loss(ps, state):

@@ -20,7 +20,19 @@ from .. import Job
 E = "motor"
 STEM = "williams2024_figmotor_reach"
 PRECISION = None
-KEYS = ("N", "gain", "leak", "lr_bias", "lr_full", "lr_readout", "log_every", "dtype", "reg_velocity", "reg_force")
+KEYS = (
+    "N",
+    "gain",
+    "leak",
+    "readout",
+    "lr_bias",
+    "lr_full",
+    "lr_readout",
+    "log_every",
+    "dtype",
+    "reg_velocity",
+    "reg_force",
+)
 
 
 def dataset(e: dict) -> dict:
@@ -60,7 +72,17 @@ def train(job: Job, data: dict, ctx) -> pd.DataFrame:
         for s in ("train", "heldout")
     }
     leak = float(p["leak"])
-    params, r0 = rnn.init(job.column("seed"), job.column("gain"), int(p["N"]), 3, 2, dtype=dt, device=ctx.device)
+    n = int(p["N"])
+    params, r0 = rnn.init(
+        job.column("seed"),
+        job.column("gain"),
+        n,
+        3,
+        2,
+        readout_std=rnn.readout_std(p["readout"], n),
+        dtype=dt,
+        device=ctx.device,
+    )
 
     def run(ps, s):
         force = rnn.rollout(ps, r0, split[s][0], steps_t, leak)[1]  # [T, M, n, 2]

@@ -64,6 +64,16 @@ def init(
     return [w, b_in, c_out, bias, out_bias], start
 
 
+READOUT_LAWS = ("1/N", "1/sqrt(N)")
+
+
+def readout_std(law: str, n: int) -> float:
+    """The std of C's entries under a readout law: ``1/N`` (C ~ N(0, 1/N^2), the paper's Fig 3C/D) or ``1/sqrt(N)``."""
+    if law not in READOUT_LAWS:
+        raise ValueError(f"readout law must be one of {READOUT_LAWS}, not {law!r}")
+    return 1.0 / n if law == "1/N" else 1.0 / math.sqrt(n)
+
+
 def drive(params: Sequence[torch.Tensor], u: torch.Tensor | None, steps: int, batch: int) -> torch.Tensor:
     """``B u_t + b`` for every step at once, ``[T, M, Bt, N]`` (b alone, broadcast, without inputs)."""
     _, b_in, _, bias, _ = params
