@@ -24,9 +24,9 @@ CHOICES: dict[str, str] = {
     "rnn learning rates": "Adam lr 0.1 for biases and 0.01 for full and readout RNNs (the spec's 1e-2 / 1e-3 are "
     "the feed-forward values): ReLU RNNs with g >= 1.5 and a = 1 start with exploding activity, and at lr 1e-2 the "
     "biases did not tame it within the quick iterations (measured on fig3a: median R² 0.85 at 1e-2, 0.99 at 0.1).",
-    "rnn quick iterations": "Quick runs use 400 iterations for van der Pol (fig3d, fige2_rnn; spec 800) and 1,500 / "
-    "200 for the motor task's bias / full nets (spec 3,000 / 400), and Lorenz trains 400 iterations on batches of 16 "
-    "(spec 600 of 32), to stay within the 2-core CPU budget.",
+    "rnn quick iterations": "Quick runs use 400 iterations for van der Pol (fig3d, fige2_rnn; spec 800), and Lorenz "
+    "trains 400 iterations on batches of 16 (spec 600 of 32), to stay within the 2-core CPU budget; the motor task "
+    "uses the spec's 3,000 / 400 for bias / full nets.",
     "rnn leak": "a = 0.2 (Euler of tau dr/dt = -r + relu(.) at dt/tau = 0.2) for the continuous-time targets: van der "
     "Pol (fig3d, fige2_rnn) and the reaching plant; a = 1 (vanilla) for the cosine and Lorenz. Measured on van der "
     "Pol (N = 200, 400 it, seeds 0-2): at a = 1 bias R² <= 0.19 at g = 1.5 and every g = 2 net explodes; at a = 0.2 "
