@@ -313,3 +313,12 @@ def test_smoke_outputs_of_the_recurrent_experiments(smoke_run):
     assert (mine["status"] != "error").all(), mine[mine["status"] == "error"][["claim_id", "note"]]
     judged = mine[mine["passed"].notna()]
     assert judged["passed"].astype(bool).all(), judged[["claim_id", "value"]]
+
+
+def test_readout_law_sets_the_std_and_rejects_unknown_laws():
+    from relurepro.papers.williams2024 import rnn
+
+    assert rnn.readout_std("1/N", 64) == pytest.approx(1 / 64)
+    assert rnn.readout_std("1/sqrt(N)", 64) == pytest.approx(1 / 8)
+    with pytest.raises(ValueError, match="readout law"):
+        rnn.readout_std("1/N^2", 64)
