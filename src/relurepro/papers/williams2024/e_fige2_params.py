@@ -116,7 +116,11 @@ def rnn_panel(ax, t) -> None:
         g = select(r2, mode=mode)
         if not g.empty:
             line(ax, g, "n_params", mode, colour)
-    ax.set(xscale="log", xlabel="number of trained parameters (log scale)", ylabel="R² (RNN)")
+    ylabel = "R² (RNN, van der Pol)"
+    if (r2["value"] < -1).any():  # a diverged net's R² would flatten every other curve
+        ax.set_ylim(-1, 1.05)
+        ylabel += ", axis cut at -1"
+    ax.set(xscale="log", xlabel="number of trained parameters (log scale)", ylabel=ylabel)
     ax.legend(fontsize=8)
 
 
