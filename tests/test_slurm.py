@@ -47,7 +47,9 @@ SLURM_EXPERIMENTS = ("E_c1", "E_c2", "E_c3")
 
 def _slurm_config(project):
     cfg = yaml.safe_load((project / "config" / "smoke.yaml").read_text())
-    cfg["papers"]["zhang2024"] = {"enabled": False}
+    for paper in cfg["papers"]:
+        if paper != "meltzer2023":
+            cfg["papers"][paper] = {"enabled": False}
     experiments = cfg["papers"]["meltzer2023"].setdefault("experiments", {})
     for name in ("E_c0", "E_c1", "E_c2", "E_c3", "E_c4", "E_c5", "E_c6"):
         experiments.setdefault(name, {})["enabled"] = name in SLURM_EXPERIMENTS
