@@ -178,7 +178,8 @@ def fig_width(t):
     e = t.experiment(E)
     acc = _acc(t)
     base = t.baselines_of(E)
-    fig, axes = plotting.panels(2, ncols=2, size=4.6, title="Fig 1A: random weights, learned biases")
+    used = ", ".join(sorted(set(t.runs_of(E)["dataset"])))  # the data that ran (an IDX folder or its fallback)
+    fig, axes = plotting.panels(2, ncols=2, size=4.6, title=f"Fig 1A: random weights, learned biases (data: {used})")
     ax = axes[0]
     for law, g in select(acc, mode="bias").groupby("law"):
         line(ax, g, "width", f"bias {law}", COLOURS[f"bias {law}"])

@@ -180,7 +180,9 @@ def fig_mask(t):
     from ... import plotting
 
     acc = final_acc(t.runs_of(E))
-    fig, axes = plotting.panels(3, ncols=3, size=4.3, title="Fig 2: bias vs mask learning on the same random weights")
+    used = ", ".join(sorted(set(t.runs_of(E)["dataset"])))
+    title = f"Fig 2: bias vs mask learning on the same random weights (data: {used})"
+    fig, axes = plotting.panels(3, ncols=3, size=4.3, title=title)
     ax = axes[0]
     for i, mode in enumerate(("bias", "mask")):
         v = select(acc, mode=mode)["value"]
